@@ -1,0 +1,28 @@
+"""Small helpers for Chinese text shared by several steps: CJK detection and sentence splitting."""
+
+from __future__ import annotations
+
+import re
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A sentence ends at 。！？ (or their half-width forms, or …), plus any closing quotes/brackets right after.
+_SENTENCE = re.compile(r"[^。！？!?…]*(?:[。！？!?]+|…+|$)[”’」』\"')）]*")
+_CLAUSE = re.compile(r"[^，,；;：:、]*(?:[，,；;：:、]+|$)")
+
+
+def cjk_share(text: str) -> float:
+    """Share of CJK ideographs among the letters of `text` (0.0 when there are no letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if CJK.match(c)) / len(letters)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at sentence-final punctuation; the pieces concatenate back to `text` exactly."""
+    return [s for s in _SENTENCE.findall(text) if s]
+
+
+def split_clauses(text: str) -> list[str]:
+    """Split at commas, semicolons, colons and enumeration commas; concatenates back exactly."""
+    return [s for s in _CLAUSE.findall(text) if s]

@@ -1,0 +1,295 @@
+"""Generation: per article, a Chinese summary and an English translation of headline and body.
+
+Every article becomes a set of `Job`s (headline, one per body chunk, summary). Chunks follow the paragraphs;
+a paragraph longer than the model can take is split at sentence boundaries (then at clauses, then, as a last
+resort, by length), so nothing is truncated or dropped: the chunks of a paragraph concatenate back to it
+exactly. An article too long for one summary request is summarised part by part and the part summaries are
+merged (a follow-up job). Jobs of all articles are batched together, sorted by length, and every finished batch
+is written to the cache at once. An article is handed back as soon as all its jobs, follow-ups included, are done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from . import prompts
+from .backends import Backend, Generation
+from .cache import Cache, make_key
+from .chinese import split_clauses, split_sentences
+from .segment import Item
+
+SUMMARY_MAX_NEW = 320  # tokens: 2-4 Chinese sentences fit in about 150
+SUMMARY_INPUT_MAX = 3000  # tokens of article per summary request, well inside a 32k context
+MAX_MERGE_ROUNDS = 3
+TEMPLATES = {"headline": "headline", "translate": "translate", "summary": "summarize",
+             "summary_part": "summarize", "merge": "summarize_merge"}
+
+
+@dataclass
+class Job:
+    article: int  # Item.index
+    role: str  # headline | translate | summary | summary_part | merge (and follow-ups added by other steps)
+    seq: tuple  # order within the role, e.g. (paragraph, chunk)
+    task: str  # "translate" or "summarize": which backend runs it
+    source: str  # the Chinese text this job covers
+    template: str  # template id, or "raw" for seq2seq models fed the text itself
+    input: object  # chat messages or raw text
+    max_new: int
+    key: str = ""
+    result: Generation | None = None
+    cached: bool = False
+
+
+@dataclass
+class Draft:
+    """An article and the jobs that make its outputs."""
+
+    item: Item
+    jobs: list[Job] = field(default_factory=list)
+
+    def done(self) -> bool:
+        return all(j.result is not None for j in self.jobs)
+
+    def of(self, role: str) -> list[Job]:
+        return sorted((j for j in self.jobs if j.role == role), key=lambda j: j.seq)
+
+    @property
+    def headline_en(self) -> str:
+        return " ".join(j.result.text for j in self.of("headline"))
+
+    @property
+    def translation(self) -> str:
+        """Paragraphs joined by blank lines; the chunks of one paragraph by spaces."""
+        paras: dict[int, list[str]] = {}
+        for j in self.of("translate"):
+            paras.setdefault(j.seq[0], []).append(j.result.text)
+        return "\n\n".join(" ".join(chunks) for _, chunks in sorted(paras.items()))
+
+    @property
+    def summary(self) -> str:
+        final = self.of("merge") or self.of("summary")
+        return final[-1].result.text if final else ""
+
+
+Followup = Callable[[Draft, "Generator"], list[Job]]
+
+
+class Generator:
+    def __init__(self, translator: Backend, summarizer: Backend | None = None, *, cache: Cache | None = None,
+                 batch_size: int = 8, chunk_tokens: int = 200):
+        self.backends = {"translate": translator, "summarize": summarizer or translator}
+        self.cache = cache or Cache(None)
+        self.batch_size = batch_size
+        self.chunk_tokens = chunk_tokens
+        self._overhead: dict[tuple[str, str], int] = {}
+
+    # --- prompts and budgets -------------------------------------------------------------------------
+    def template_ids(self) -> str:
+        """What goes into each record's prompt_version."""
+        ids = []
+        for role in ("headline", "translate", "summary", "merge"):
+            task = "summarize" if role in ("summary", "merge") else "translate"
+            ids.append(prompts.load(TEMPLATES[role]).id if self.backends[task].kind == "chat" else f"{role}:raw")
+        return " ".join(dict.fromkeys(ids))
+
+    def render(self, task: str, template: str, **values: str) -> tuple[str, object]:
+        b = self.backends[task]
+        if b.kind != "chat":
+            return "raw", values["text"]
+        t = prompts.load(template)
+        return t.id, t.messages(**values)
+
+    def _overhead_tokens(self, task: str, template: str) -> int:
+        if (task, template) not in self._overhead:
+            b = self.backends[task]
+            _, empty = self.render(task, template, text="", headline="")
+            self._overhead[(task, template)] = len(b.encode(empty))
+        return self._overhead[(task, template)]
+
+    def translate_budget(self) -> int:
+        """Longest source chunk (tokens) so that prompt + chunk + its translation fit in the context."""
+        b = self.backends["translate"]
+        room = b.context_tokens - self._overhead_tokens("translate", "translate") - 32
+        return max(8, min(self.chunk_tokens, room // 3))
+
+    def summary_budget(self) -> int:
+        b = self.backends["summarize"]
+        room = b.context_tokens - self._overhead_tokens("summarize", "summarize") - 64
+        return max(8, min(SUMMARY_INPUT_MAX, room - min(SUMMARY_MAX_NEW, room // 2)))
+
+    def max_new_for(self, task: str, src_tokens: int, prompt_tokens: int) -> int:
+        b = self.backends[task]
+        return max(16, min(2 * src_tokens + 48, b.context_tokens - prompt_tokens))
+
+    def chunk(self, text: str, budget: int, task: str = "translate") -> list[str]:
+        """Split `text` into pieces of at most `budget` tokens at sentence, then clause, boundaries."""
+        count = self.backends[task].count_tokens
+        if count(text) <= budget:
+            return [text]
+        pieces: list[str] = []
+        for sentence in split_sentences(text):
+            if count(sentence) <= budget:
+                pieces.append(sentence)
+                continue
+            for clause in split_clauses(sentence):
+                pieces.extend([clause] if count(clause) <= budget else _split_by_length(clause, budget, count))
+        chunks: list[str] = []
+        for p in pieces:  # pack greedily, in order
+            if chunks and count(chunks[-1] + p) <= budget:
+                chunks[-1] += p
+            else:
+                chunks.append(p)
+        assert "".join(chunks) == text, "chunking must not lose or add text"
+        return chunks
+
+    # --- jobs ----------------------------------------------------------------------------------------
+    def job(self, item: Item, role: str, seq: tuple, task: str, source: str, *, template: str | None = None,
+            max_new: int | None = None, **values: str) -> Job:
+        template = template or TEMPLATES[role]
+        tid, rendered = self.render(task, template, text=source, **values)
+        b = self.backends[task]
+        prompt_tokens = len(b.encode(rendered))
+        if max_new is None:
+            max_new = self.max_new_for(task, b.count_tokens(source), prompt_tokens)
+        max_new = max(16, min(max_new, b.context_tokens - prompt_tokens))
+        key = make_key(b.name, tid, {"max_new": max_new, "decoding": "greedy"}, rendered)
+        return Job(item.index, role, seq, task, source, tid, rendered, max_new, key)
+
+    def plan(self, item: Item) -> Draft:
+        d = Draft(item)
+        heading = "\n".join([item.headline, *item.subheads]).strip()
+        if heading:
+            d.jobs.append(self.job(item, "headline", (0,), "translate", heading))
+        budget = self.translate_budget()
+        for p, para in enumerate(item.paragraphs):
+            for c, piece in enumerate(self.chunk(para, budget)):
+                d.jobs.append(self.job(item, "translate", (p, c), "translate", piece))
+        body = "\n".join(item.paragraphs)
+        if body.strip():
+            parts = self._summary_parts(item)
+            role = "summary" if len(parts) == 1 else "summary_part"
+            for k, part in enumerate(parts):
+                d.jobs.append(self.job(item, role, (0, k), "summarize", part, headline=item.headline,
+                                       max_new=SUMMARY_MAX_NEW))
+        return d
+
+    def _summary_parts(self, item: Item) -> list[str]:
+        budget = self.summary_budget()
+        count = self.backends["summarize"].count_tokens
+        parts: list[str] = []
+        for para in item.paragraphs:
+            for piece in self.chunk(para, budget, task="summarize"):
+                if parts and count(parts[-1] + "\n" + piece) <= budget:
+                    parts[-1] += "\n" + piece
+                else:
+                    parts.append(piece)
+        return parts
+
+    def _merge_followup(self, d: Draft, _gen: "Generator") -> list[Job]:
+        """Long articles: merge the part summaries (in rounds, if even they are too long for one request)."""
+        parts = d.of("summary_part")
+        if not parts or d.of("merge"):
+            return []
+        level = max(j.seq[0] for j in parts)
+        texts = [j.result.text for j in parts if j.seq[0] == level]
+        joined = "\n".join(texts)
+        budget = self.summary_budget()
+        count = self.backends["summarize"].count_tokens
+        if count(joined) <= budget or len(texts) == 1:
+            return [self.job(d.item, "merge", (0,), "summarize", joined, headline=d.item.headline,
+                             max_new=SUMMARY_MAX_NEW)]
+        if level >= MAX_MERGE_ROUNDS:  # the model does not shorten enough: keep every part, unmerged
+            d.jobs.append(Job(d.item.index, "merge", (0,), "summarize", joined, "none", None, 0,
+                              result=Generation(joined, 0, True, 0.0)))
+            return []
+        groups: list[str] = []
+        for t in texts:
+            if groups and count(groups[-1] + "\n" + t) <= budget:
+                groups[-1] += "\n" + t
+            else:
+                groups.append(t)
+        return [self.job(d.item, "summary_part", (level + 1, k), "summarize", g, template="summarize_merge",
+                         headline=d.item.headline, max_new=SUMMARY_MAX_NEW) for k, g in enumerate(groups)]
+
+    # --- running -------------------------------------------------------------------------------------
+    def run(self, items: list[Item], followups: list[Followup] = (), progress: Callable[[dict], None] | None = None
+            ) -> Iterator[Draft]:
+        """Yield each article's Draft as soon as all its jobs (and follow-ups) are done."""
+        drafts = {it.index: self.plan(it) for it in items}
+        hooks = [self._merge_followup, *followups]
+        stats = {"articles": len(drafts), "done": 0, "tokens": 0, "seconds": 0.0, "generated": 0, "cached": 0}
+        queue = [j for d in drafts.values() for j in d.jobs]
+        open_ids = set(drafts)
+
+        def finish_ready() -> Iterator[Draft]:
+            for aid in sorted(open_ids):
+                d = drafts[aid]
+                if not d.done():
+                    continue
+                more = [j for hook in hooks for j in hook(d, self)]
+                if more:
+                    d.jobs.extend(more)
+                    queue.extend(more)
+                    continue
+                open_ids.discard(aid)
+                stats["done"] += 1
+                if progress:
+                    progress(dict(stats))
+                yield d
+
+        while queue:
+            current, queue[:] = list(queue), []
+            todo = []
+            for j in current:
+                hit = self.cache.get(j.key)
+                if hit is not None:
+                    j.result, j.cached = hit, True
+                    stats["cached"] += 1
+                else:
+                    todo.append(j)
+            yield from finish_ready()
+            for task in ("translate", "summarize"):
+                jobs = [j for j in todo if j.task == task]
+                if not jobs:
+                    continue
+                b = self.backends[task]
+                t0 = time.perf_counter()
+                for batch in b.generate([j.input for j in jobs], [j.max_new for j in jobs], self.batch_size):
+                    rows = []
+                    for i, g in batch:
+                        jobs[i].result = g
+                        rows.append((jobs[i].key, b.name, jobs[i].template, _as_text(jobs[i].input), g))
+                        stats["tokens"] += g.tokens
+                        stats["generated"] += 1
+                    self.cache.put_many(rows)
+                    stats["seconds"] += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    if progress:
+                        progress(dict(stats))
+                    yield from finish_ready()
+            yield from finish_ready()
+        self.stats = stats
+
+
+def _as_text(rendered) -> str:
+    if isinstance(rendered, str):
+        return rendered
+    return "\n\n".join(f"[{m['role']}] {m['content']}" for m in rendered)
+
+
+def _split_by_length(text: str, budget: int, count) -> list[str]:
+    """Last resort for a clause longer than the budget: the longest prefixes that fit, in order."""
+    out = []
+    while text:
+        lo, hi = 1, len(text)
+        while lo < hi:  # longest prefix within budget (at least one character)
+            mid = (lo + hi + 1) // 2
+            if count(text[:mid]) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        out.append(text[:lo])
+        text = text[lo:]
+    return out

@@ -1,0 +1,77 @@
+"""The one pipeline every front uses (batch command, web UI, evaluation, benchmarks).
+
+    preprocess: ingest (decode + checks) and segment the page into items
+    forward:    generate summaries and translations, batched across articles, cached
+    postprocess: run the checks, build one output record per article
+
+`Pipeline.run(doc)` yields records as articles finish; `Pipeline.process(doc)` returns them in page order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from . import checks, ingest
+from .backends import Backend, load
+from .cache import Cache
+from .errors import ModelError
+from .generate import Draft, Generator
+from .registry import Profile, cache_dir, resolve
+from .segment import Item, segment
+
+
+def default_cache_path() -> Path:
+    return cache_dir() / "generations.sqlite"
+
+
+class Pipeline:
+    def __init__(self, model: str | Profile | None = None, summary_model: str | Profile | None = None, *,
+                 batch_size: int = 8, cache_path: str | Path | None = "default", device: str | None = None,
+                 log: Callable[[str], None] = print):
+        self.translate_profile = model if isinstance(model, Profile) else resolve(model)
+        self.summary_profile = (summary_model if isinstance(summary_model, Profile)
+                                else resolve(summary_model) if summary_model else self.translate_profile)
+        if "translate" not in self.translate_profile.tasks:
+            raise ModelError(f"{self.translate_profile.name} cannot translate; pick a chat or translation model.")
+        if "summarize" not in self.summary_profile.tasks:
+            raise ModelError(f"{self.summary_profile.name} cannot summarise; pick a chat or summarization model.")
+        translator: Backend = load(self.translate_profile, device, log=log)
+        summarizer = (translator if self.summary_profile.name == self.translate_profile.name
+                      else load(self.summary_profile, device, log=log))
+        self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)
+        self.generator = Generator(translator, summarizer, cache=self.cache, batch_size=batch_size,
+                                   chunk_tokens=self.translate_profile.chunk_tokens)
+
+    @property
+    def model_name(self) -> str:
+        return self.translate_profile.name
+
+    # preprocess --------------------------------------------------------------------------------------
+    def preprocess(self, doc: ingest.Document) -> list[Item]:
+        return segment(doc.text)
+
+    # postprocess -------------------------------------------------------------------------------------
+    def postprocess(self, doc: ingest.Document, d: Draft) -> dict:
+        it = d.item
+        rec = {"issue": doc.name, **it.as_dict()}
+        rec.update(
+            headline_en=d.headline_en,
+            summary=d.summary,
+            translation=d.translation,
+            flags=it.flags + checks.run_all(d),
+            model=self.translate_profile.name,
+            summary_model=self.summary_profile.name,
+            prompt_version=self.generator.template_ids(),
+            cached=all(j.cached for j in d.jobs),
+        )
+        return rec
+
+    # the whole flow ----------------------------------------------------------------------------------
+    def run(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None) -> Iterator[dict]:
+        items = self.preprocess(doc)
+        for d in self.generator.run(items, progress=progress):
+            yield self.postprocess(doc, d)
+
+    def process(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None) -> list[dict]:
+        return sorted(self.run(doc, progress), key=lambda r: r["index"])
