@@ -111,12 +111,13 @@ def cmd_segment_eval(args) -> int:
     cols = [("boundary_precision", "bnd P"), ("boundary_recall", "bnd R"), ("boundary_f1", "bnd F1"),
             ("headline_exact", "headline"), ("byline_field_accuracy", "byline"), ("kind_accuracy", "kind"),
             ("body_exact", "body"), ("join_accuracy", "joins"), ("furniture_recall", "furn R")]
+    ocr_cols = [("ocr_flags_gold", "ocr gold"), ("ocr_flags_right", "right"), ("ocr_false_alarms", "false")]
 
     def row(name: str, f: dict) -> str:
         vals = ["   -  " if f[k] is None else f"{f[k]:6.3f}" for k, _ in cols]
-        return f"{name:34} {f['items_gold']:5} " + " ".join(vals)
+        return f"{name:28} {f['items_gold']:5} " + " ".join(vals) + "".join(f" {f[k]:>5}" for k, _ in ocr_cols)
 
-    print(f"{'page':34} {'items':>5} " + " ".join(f"{h:>6}" for _, h in cols))
+    print(f"{'page':28} {'items':>5} " + " ".join(f"{h:>6}" for _, h in cols) + "   OCR flags: gold right false")
     for p in res["pages"]:
         print(row(Path(p["page"]).name, p))
         if args.verbose:

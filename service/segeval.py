@@ -15,7 +15,9 @@ Figures, per page and over all pages (micro-averaged: counts are summed before d
 - body: gold items whose paragraphs come out exactly the same;
 - line joins: every break between two text lines is either a join (made by the layout) or a real break; accuracy
   over all of them, and separately the share of joins made and of real breaks kept;
-- furniture P/R: headers, footers and continuation markers found, by exact span.
+- furniture P/R: headers, footers and continuation markers found, by exact span;
+- OCR flags: defects listed in the gold (`ocr_defects`: kind, span, found, expected) against the ocr_* flags,
+  by kind and exact span; every other flag is a false alarm.
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ class Counts:
     furn_gold: int = 0
     furn_pred: int = 0
     furn_ok: int = 0
+    ocr_gold: int = 0
+    ocr_pred: int = 0
+    ocr_ok: int = 0  # right kind and span
+    ocr_suggestion_ok: int = 0  # ... and the right suggested reading
     errors: list = field(default_factory=list)
 
     def add(self, o: "Counts") -> None:
@@ -117,6 +123,10 @@ class Counts:
             "breaks_kept": div(self.keeps_kept, self.keeps_gold),
             "furniture_precision": div(self.furn_ok, self.furn_pred),
             "furniture_recall": div(self.furn_ok, self.furn_gold),
+            "ocr_flags_gold": self.ocr_gold, "ocr_flags": self.ocr_pred, "ocr_flags_right": self.ocr_ok,
+            "ocr_false_alarms": self.ocr_pred - self.ocr_ok,
+            "ocr_precision": div(self.ocr_ok, self.ocr_pred), "ocr_recall": div(self.ocr_ok, self.ocr_gold),
+            "ocr_suggestions_right": self.ocr_suggestion_ok,
         }
 
 
@@ -176,6 +186,18 @@ def score_page(text: str, gold: dict, pred: list[dict] | None = None) -> Counts:
     # furniture
     p_furn = {tuple(it["span"]) for it in pred if it["kind"] in SKIP_KINDS}
     c.furn_gold, c.furn_pred, c.furn_ok = len(g_furn), len(p_furn), len(set(g_furn) & p_furn)
+    # OCR defect flags
+    g_ocr = {("ocr_" + d["kind"], tuple(d["span"])): d for d in gold.get("ocr_defects", [])}
+    p_ocr = {(f["kind"], tuple(f["span"])): f for it in pred for f in it.get("flags", [])
+             if f["kind"].startswith("ocr_")}
+    c.ocr_gold, c.ocr_pred = len(g_ocr), len(p_ocr)
+    for key, f in p_ocr.items():
+        if key in g_ocr:
+            c.ocr_ok += 1
+            c.ocr_suggestion_ok += f.get("expected") == g_ocr[key]["expected"]
+        else:
+            c.errors.append(f"OCR flag at {key[1][0]}: {key[0]} {f.get('found')!r} is a false alarm")
+    c.errors += [f"OCR defect at {k[1][0]} not flagged: {d['found']!r}" for k, d in g_ocr.items() if k not in p_ocr]
     return c
 
 

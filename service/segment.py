@@ -499,7 +499,7 @@ class _Group:
 
 
 def segment(text: str) -> list[Item]:
-    from .ocr import detect
+    from . import ocr
 
     blocks = repair_lines(text)
     roles = [_role(b) for b in blocks]
@@ -547,9 +547,10 @@ def segment(text: str) -> list[Item]:
                 g.body.append(blocks[i])
                 i += 1
         items.append(_make_item(len(items), g))
+    page = ocr.page_evidence([b.text for b in blocks if not b.furniture])
     for it in items:
         if it.kind not in SKIP_KINDS:
-            it.flags.extend(detect(it))
+            it.flags.extend(ocr.flags(it, page))
     return items
 
 
