@@ -623,14 +623,14 @@ def _continued_flag(b: Block, to: bool) -> dict:
 
 def _split_heads(heads: list[Block]) -> tuple[str, str, list[str]]:
     """(kicker, headline, subheads). One line: the headline (parts separated by spaces stay one string). Two
-    lines: headline and subhead. Three or more: kicker, headline, subheads. A line starting with a dash is a
-    subhead wherever it is."""
+    lines: headline and subhead. Three or more (引题, 主题, 副题): kicker, headline, subheads. A line starting
+    with a dash is a subhead wherever it is."""
     texts = [h.text for h in heads]
     dashed = [t for t in texts if t.startswith(("—", "－", "--"))]
     plain = [t for t in texts if t not in dashed]
     if not plain:
         return "", (dashed[0] if dashed else ""), dashed[1:]
-    if len(plain) >= 3:
+    if len(plain) >= 3 or (len(plain) == 2 and dashed):
         return plain[0], plain[1], plain[2:] + dashed
     return "", plain[0], plain[1:] + dashed
 
