@@ -39,9 +39,6 @@ _ABBREVIATIONS = set("中美英法德日俄韩朝越泰巴荷意西澳加印埃�
 _NEWS_VERBS = set("获庆迎创增助具赴抵致访谈签称称据逾近约")
 FREE_WORD_FREQ = 10000  # a character this frequent as a word on its own in the dictionary is a free word
 _FUNCTION = set("的了着过们地得么吗呢吧啊呀和与及或在对把被将向从给于而并就都也还又则是有为以由到")
-_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
-                "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱"
-                "严覃武戴莫孔向汤俞桂胥")
 # Productive prefixes and suffixes: alone in a segmentation they attach to the word after / before them
 # (总投资, 全覆盖, 救护员, 便捷化), which is no sign of a lost character.
 _NUMERALS = set("一二三四五六七八九十零〇○")

@@ -154,7 +154,8 @@ def score_page(text: str, gold: dict, pred: list[dict] | None = None) -> Counts:
             for name, ok in (("headline", p.get("headline", "") == g.get("headline", "")),
                              ("kind", p["kind"] == g["kind"]), ("body", p["paragraphs"] == g["paragraphs"])):
                 if not ok:
-                    c.errors.append(f"{name} differs at {where}: {p.get(name if name != 'body' else 'paragraphs')!r:.80}")
+                    got = p.get("paragraphs" if name == "body" else name)
+                    c.errors.append(f"{name} differs at {where}: {got!r:.80}")
         if g["kind"] in ("news", "photo", "brief_item"):
             c.field_total += 1
             c.byline_total += len(FIELDS)

@@ -197,10 +197,9 @@ class Item:
             "text": self.text,
             "span": list(self.span),
         }
-        if self.items:
-            d["items"] = [{k: v for k, v in it.as_dict().items() if k not in ("index", "text")} for it in self.items]
-        if self.flags:
-            d["flags"] = self.flags
+        d["items"] = [{k: v for k, v in it.as_dict().items() if k not in ("index", "text", "items")}
+                      for it in self.items]
+        d["flags"] = self.flags
         return d
 
 

@@ -188,7 +188,8 @@ def test_pipeline_preprocess_skips_furniture():
 
 
 def test_continued_from_another_page():
-    text = "（上接第一版）\n据介绍，这项工程总投资12亿元，明年建成。\n\n宁夏精简会议和文件\n\n本报银川1月1日电记者郑有义报道：宁夏近日发出通知。\n"
+    text = ("（上接第一版）\n据介绍，这项工程总投资12亿元，明年建成。\n\n宁夏精简会议和文件\n\n"
+            "本报银川1月1日电记者郑有义报道：宁夏近日发出通知。\n")
     items = segment(text)
     assert [it.kind for it in items] == ["furniture", "news", "news"]
     assert items[1].headline == "" and items[1].paragraphs == ["据介绍，这项工程总投资12亿元，明年建成。"]
@@ -196,7 +197,8 @@ def test_continued_from_another_page():
 
 
 def test_brief_with_its_short_items():
-    text = ("经济简讯\n\n海港区地税局实行行业细化管理\n\n本报讯河北省秦皇岛市海港区地税局对税源实行细化管理。（宋长军）\n\n"
+    text = ("经济简讯\n\n海港区地税局实行行业细化管理\n\n"
+            "本报讯河北省秦皇岛市海港区地税局对税源实行细化管理。（宋长军）\n\n"
             "中行向华能国际电力提供授信额度\n\n本报北京1月1日讯记者田俊荣报道：日前，中国银行与华能国际电力签约。\n\n\n\n"
             "南京地铁南北线工程获首笔贷款\n\n本报南京1月1日电记者顾兆农报道：国家重点工程获首笔贷款。\n\n工程将于明年动工。\n")
     items = segment(text)
@@ -211,10 +213,13 @@ def test_brief_with_its_short_items():
 
 
 def test_headline_lines_kicker_headline_subhead():
-    text = "新世纪新气象\n\n全国铁路客运提速\n\n——京沪线最快列车运行时间缩短一小时\n\n本报北京1月1日讯记者江世杰报道：全国铁路今天起提速。\n"
+    text = ("新世纪新气象\n\n全国铁路客运提速\n\n——京沪线最快列车运行时间缩短一小时\n\n"
+            "本报北京1月1日讯记者江世杰报道：全国铁路今天起提速。\n")
     (it,) = segment(text)
-    assert (it.kicker, it.headline, it.subheads) == ("新世纪新气象", "全国铁路客运提速", ["——京沪线最快列车运行时间缩短一小时"])
-    two = segment("民族地区经济发展事业兴旺\n\n去年同比增长百分之八点五\n\n本报讯记者胡果报道：民族地区经济较快发展。\n")
+    assert (it.kicker, it.headline, it.subheads) == \
+        ("新世纪新气象", "全国铁路客运提速", ["——京沪线最快列车运行时间缩短一小时"])
+    two = segment("民族地区经济发展事业兴旺\n\n去年同比增长百分之八点五\n\n"
+                  "本报讯记者胡果报道：民族地区经济较快发展。\n")
     assert (two[0].headline, two[0].subheads) == ("民族地区经济发展事业兴旺", ["去年同比增长百分之八点五"])
 
 

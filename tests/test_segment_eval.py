@@ -155,3 +155,24 @@ def test_built_pages_are_reproducible(tmp_path):
         assert names, sub
         for name in names:
             assert filecmp.cmp(tmp_path / sub / name, CORPUS / sub / name, shallow=False), name
+
+
+def test_batch_records_for_a_built_page(tiny_chat, tmp_path):
+    """Code path only (tiny random-weight model, gibberish output): a page with furniture and a brief gives one
+    record per article, furniture skipped, with the segmentation fields and flags carried through."""
+    from service.ingest import read_file
+    from service.pipeline import Pipeline
+
+    page = CORPUS / "pages" / "page05.txt"
+    items = segment(page.read_text(encoding="utf-8"))
+    articles = [it for it in items if it.kind not in SKIP_KINDS]
+    pipe = Pipeline(tiny_chat, batch_size=8, cache_path=tmp_path / "c.sqlite", device="cpu", log=lambda m: None)
+    records = pipe.process(read_file(page))
+    assert [r["index"] for r in records] == [it.index for it in articles]
+    assert [r["kind"] for r in records] == [it.kind for it in articles] and "brief" in {r["kind"] for r in records}
+    for r, it in zip(records, articles):
+        assert r["headline"] == it.headline and r["people"] == [p.as_dict() for p in it.people]
+        assert r["span"] == list(it.span) and r["translation"]
+        assert all(f in r["flags"] for f in it.flags)  # segmentation flags (continued, OCR) come through
+    brief = next(r for r in records if r["kind"] == "brief")
+    assert brief["items"] and all(s["headline"] in brief["paragraphs"] for s in brief["items"])
