@@ -522,10 +522,10 @@ def segment(text: str) -> list[Item]:
         while i < n and roles[i] == "head":
             g.heads.append(blocks[i])
             i += 1
+        inner: list[Block] = []  # furniture inside the item's span, listed after it
         if i < n and roles[i] == "furniture" and blocks[i].furniture == "continued_from" and g.heads:
-            pending = blocks[i]  # a repeated headline, then （上接第一版）
-            items.append(_furniture_item(len(items), pending))
-            g.continued_from = pending
+            g.continued_from = blocks[i]  # a repeated headline, then （上接第一版）
+            inner.append(blocks[i])
             i += 1
         if g.heads and _BRIEF_HEADING.match(g.heads[0].text) and (len(g.heads) > 1 or (i < n and roles[i] in
                                                                                      ("dateline", "body"))):
@@ -540,12 +540,13 @@ def segment(text: str) -> list[Item]:
         # furniture between the parts of one article (a page header in the middle of a column) is skipped
         while (i + 1 < n and roles[i] == "furniture" and blocks[i].furniture == "header" and g.body
                and roles[i + 1] == "body" and not _complete(g.body[-1].text)):
-            items.append(_furniture_item(len(items), blocks[i]))
+            inner.append(blocks[i])
             i += 1
             while i < n and roles[i] in ("body", "dateline"):
                 g.body.append(blocks[i])
                 i += 1
         items.append(_make_item(len(items), g))
+        items += [_furniture_item(len(items) + k, f) for k, f in enumerate(inner)]
     page = ocr.page_evidence([b.text for b in blocks if not b.furniture])
     for it in items:
         if it.kind not in SKIP_KINDS:
@@ -615,8 +616,8 @@ def _furniture_item(index: int, b: Block) -> Item:
 def _continued_flag(b: Block, to: bool) -> dict:
     m = _MARKER.search(b.text)
     page = m.group("page") if m else "?"
-    msg = (f"the article continues on page {page} ({b.text}); that part is not in this file." if to else
-           f"this is the continuation of an article from page {page} ({b.text}); its beginning is not in this file.")
+    msg = (f"the article continues on page {page}, marked {b.text}; that part is not in this file." if to else
+           f"this continues an article from page {page}, marked {b.text}; its beginning is not in this file.")
     return {"kind": "continued", "severity": "info", "message": msg, "span": [b.start, b.end], "found": b.text}
 
 
