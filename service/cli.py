@@ -1,4 +1,4 @@
-"""Command line: `newsdesk batch | segment | models` (and `python -m service ...`)."""
+"""Command line: `newsdesk batch | segment | segment-eval | models` (and `python -m service ...`)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,23 @@ def cmd_batch(args) -> int:
     return 1 if failed else 0
 
 
+def _print_item(it, indent: str = "") -> None:
+    head = " / ".join(x for x in (it.kicker, it.headline, *it.subheads) if x)
+    print(f"{indent}[{it.index}] {it.kind} {it.span[0]}-{it.span[1]}  {head}")
+    if it.dateline or it.byline:
+        people = ", ".join(f"{p.name} ({p.role})" for p in it.people)
+        print(f"{indent}    {it.dateline} | {it.byline}" + (f" | {people}" if people else ""))
+    if it.items:
+        for sub in it.items:
+            _print_item(sub, indent + "    ")
+    else:
+        for p in it.paragraphs:
+            print(f"{indent}    | {p}")
+    for f in it.flags:
+        where = f" {f['span'][0]}-{f['span'][1]}" if f.get("span") else ""
+        print(f"{indent}    ! {f['kind']}{where}: {f['message']}")
+
+
 def cmd_segment(args) -> int:
     from .segment import segment
 
@@ -73,11 +90,42 @@ def cmd_segment(args) -> int:
         print(json.dumps([it.as_dict() for it in items], ensure_ascii=False, indent=2))
     else:
         for it in items:
-            print(f"[{it.index}] {it.kind} {it.span[0]}-{it.span[1]}  {it.headline}")
-            if it.dateline or it.byline:
-                print(f"    {it.dateline} ({it.byline})")
-            for p in it.paragraphs:
-                print(f"    | {p}")
+            _print_item(it)
+    return 0
+
+
+def cmd_segment_eval(args) -> int:
+    from .segeval import evaluate, gold_path, pages_with_gold
+
+    gold_dir = Path(args.gold)
+    if not gold_dir.is_dir():
+        raise NewsdeskError(f"{gold_dir} is not a directory of gold files; pass --gold DIR.")
+    pages = [Path(p) for p in args.pages] if args.pages else pages_with_gold(gold_dir)
+    if not pages:
+        raise NewsdeskError(f"no pages to score: {gold_dir} holds no gold files naming a page; pass PAGES.")
+    missing = [str(gold_path(p, gold_dir)) for p in pages if not gold_path(p, gold_dir).is_file()]
+    if missing:
+        raise NewsdeskError(f"no gold annotation for: {', '.join(missing)}")
+    res = evaluate(pages, gold_dir)
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False, indent=2))
+        return 0
+    cols = [("boundary_precision", "bnd P"), ("boundary_recall", "bnd R"), ("boundary_f1", "bnd F1"),
+            ("headline_exact", "headline"), ("byline_field_accuracy", "byline"), ("kind_accuracy", "kind"),
+            ("body_exact", "body"), ("join_accuracy", "joins"), ("furniture_recall", "furn R")]
+    ocr_cols = [("ocr_flags_gold", "ocr gold"), ("ocr_flags_right", "right"), ("ocr_false_alarms", "false")]
+
+    def row(name: str, f: dict) -> str:
+        vals = ["   -  " if f[k] is None else f"{f[k]:6.3f}" for k, _ in cols]
+        return f"{name:28} {f['items_gold']:5} " + " ".join(vals) + "".join(f" {f[k]:>5}" for k, _ in ocr_cols)
+
+    print(f"{'page':28} {'items':>5} " + " ".join(f"{h:>6}" for _, h in cols) + "   OCR flags: gold right false")
+    for p in res["pages"]:
+        print(row(Path(p["page"]).name, p))
+        if args.verbose:
+            for e in p["errors"]:
+                print(f"    {e}")
+    print(row("overall", res["overall"]))
     return 0
 
 
@@ -130,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "text"], default="text")
     s.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
     s.set_defaults(func=cmd_segment)
+
+    e = sub.add_parser("segment-eval", help="score segmentation against gold annotations (no model needed)")
+    e.add_argument("pages", nargs="*", help="page files (default: every page named in the gold directory)")
+    e.add_argument("--gold", default="corpus/gold", help="directory of <page stem>.json gold files")
+    e.add_argument("--json", action="store_true", help="print all figures and errors as JSON")
+    e.add_argument("-v", "--verbose", action="store_true", help="list every error under its page")
+    e.set_defaults(func=cmd_segment_eval)
 
     m = sub.add_parser("models", help="list or fetch models")
     msub = m.add_subparsers(dest="models_command", required=True)

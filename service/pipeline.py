@@ -18,7 +18,7 @@ from .cache import Cache
 from .errors import ModelError
 from .generate import Draft, Generator
 from .registry import Profile, cache_dir, resolve
-from .segment import Item, segment
+from .segment import SKIP_KINDS, Item, segment
 
 
 def default_cache_path() -> Path:
@@ -49,7 +49,9 @@ class Pipeline:
 
     # preprocess --------------------------------------------------------------------------------------
     def preprocess(self, doc: ingest.Document) -> list[Item]:
-        return segment(doc.text)
+        """The page's items, less page furniture (headers, footers, continuation markers): not articles, nothing
+        to summarise or translate. Item indexes stay page positions, as in `newsdesk segment`."""
+        return [it for it in segment(doc.text) if it.kind not in SKIP_KINDS]
 
     # postprocess -------------------------------------------------------------------------------------
     def postprocess(self, doc: ingest.Document, d: Draft) -> dict:

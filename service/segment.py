@@ -1,48 +1,142 @@
-"""Page segmentation: OCR page text in, articles (items) out.
+"""Page segmentation: OCR page text in, items (articles, pictures, briefs, page furniture) out.
 
 Two steps, both keeping character offsets into the original text:
-1. `repair_lines` joins lines that were broken at column and page breaks (a line that stops mid-sentence and
-   the line that continues it) and keeps real paragraph breaks. It only joins: it never inserts or removes
-   characters other than the line break itself.
-2. `segment` groups the repaired paragraphs into items: headline lines, a dateline and byline such as
-   `本报讯(融媒记者 俞梦婷)`, body paragraphs and photo credits ending in `摄`.
+
+1. `repair_lines` turns lines into paragraphs (`Block`s). It joins a line to the next one when the break was made
+   by the layout (a column break in the middle of a sentence, or a hard-wrapped column) and keeps real paragraph
+   breaks. It only removes line breaks and the spaces around them: it never inserts, changes or reorders
+   characters, so `Block.orig(k)` maps every character back to the file. Page furniture (headers and footers with
+   版次, date and 责任编辑; the continuation markers 下转第X版 / 上接第X版, also when they sit at the end or start
+   of a text line) becomes blocks of its own, never part of a paragraph.
+
+   Two page shapes are recognised from the line widths: (a) one paragraph a line, cut at column breaks (the seed
+   page), and (b) hard-wrapped columns, where a line that fills the column continues in the next one unless the
+   next line is indented or starts a new item.
+
+2. `segment` groups the blocks into items: headline lines (kicker, headline, subheads), a dateline and byline such
+   as `本报讯(融媒记者 俞梦婷)` or `新华社北京12月31日电（记者李超碧、晏明）`, body paragraphs, photo credits
+   ending in 摄, briefs (several short items under one heading such as 简讯), and furniture.
+
+Item kinds: news, photo, brief, editor_note, notice, ad, furniture. `SKIP_KINDS` (furniture) are not articles and
+are not summarised or translated.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-# Characters that may end a complete paragraph.
-_TERMINAL = "。！？!?…；;：:”’」』\"'）)】]》>"
-# Dateline + byline at the start of a story: 本报讯(融媒记者 俞梦婷) / 据新华社北京12月1日电(记者 …)
-_DATELINE = re.compile(
-    r"^(?P<dateline>本报讯|本报[\u4e00-\u9fff]{0,8}讯|(?:据)?(?:新华社|中新社|人民日报)[^\s(（]{0,16}?电)"
-    r"\s*(?:[(（](?P<byline>[^()（）]{1,60})[)）])?"
+SKIP_KINDS = frozenset({"furniture"})
+
+# --- character classes --------------------------------------------------------------------------------------
+_STOPS = "。！？!?…；;"  # end a sentence
+_CLOSERS = "”’」』\"'"
+_NO_START = "，。、；：！？）》”’,.;:!?)%"  # a sentence or headline never starts with these
+_NO_END = "（“‘《(—、，,"  # a complete line (headline or paragraph) never ends with these
+_PARTICLES = "的了着过们地得么吗呢吧"  # a headline or paragraph hardly ever starts with these
+_FUNCTION_END = "的和与及或在对把被将向从给于而并就都也还又是则"
+_INDENT = " \t\u3000\u00a0"
+
+_NUM = r"[0-9０-９一二三四五六七八九十〇○零]"
+_OPENER = re.compile(
+    rf"^(?:{_NUM}+年)?(?:{_NUM}+月)?{_NUM}+日(?:晚|上午|下午|凌晨|晨|夜)?[，,]"
+    r"|^(?:今天|昨天|近日|日前|目前|不久前|近年来|近来|当天|当晚|此前|此外|同时|另外|随后|其中|据悉|据了解|据介绍"
+    r"|与此同时|另据|今年|去年|截至[^，,]{0,12})[，,]")
+# Dateline at the start of a story: 本报讯 / 本报北京1月1日讯 / 本报哈尔滨12月31日电 / (据)新华社金边12月31日电
+_DATELINE_HEAD = (
+    r"(?:本报讯|(?:据)?(?:本报|新华社|中新社|人民日报|央视|中央电视台)[\u4e00-\u9fff]{0,12}?"
+    rf"(?:{_NUM}{{2,4}}年)?(?:{_NUM}{{1,2}}月{_NUM}{{1,3}}日)?[电讯])"
 )
-# A photo credit line: 融媒记者 王均铮 通讯员 陈威武 摄
-_CREDIT = re.compile(r"^[^。！？!?]{2,60}\s*摄$")
-_ROLES = {
-    "融媒记者": "reporter",
-    "记者": "reporter",
-    "本报记者": "reporter",
-    "通讯员": "correspondent",
-    "实习生": "intern",
-    "摄影": "photographer",
-}
-HEADLINE_MAX = 60  # characters; longer blocks without final punctuation are body text broken at a column
-BROKEN_MIN = 30  # a block this long that stops mid-sentence continues in the next block
+_DATELINE = re.compile(
+    rf"^(?P<dateline>{_DATELINE_HEAD})"
+    r"(?:\s*[(（](?P<paren>[^()（）]{1,60})[)）]"
+    r"|\s*(?P<rep>(?:(?:新华社|本报|融媒|特约|驻[\u4e00-\u9fff]{1,6})?记者|通讯员)[^，,。：:()（）]{2,60}?)报道\s*[:：])?"
+)
+# The same at the end of a story: （新华社北京12月31日电）
+_CLOSING_DATELINE = re.compile(rf"^[(（](?P<dateline>{_DATELINE_HEAD})[)）]$")
+# A photo credit: 融媒记者 王均铮 通讯员 陈威武 摄 / （新华社记者刘宇摄） / 图/张三
+_CREDIT = re.compile(r"^[(（]?(?P<credit>[^()（）。！？!?，,]{2,40}?\s*(?<![拍航])摄(?:影)?)[)）]?$")
+_INLINE_CREDIT = re.compile(r"[(（](?P<credit>[^()（）。！？!?，,]{2,30}?(?<![拍航])摄)[)）]$")
+# A byline on a line of its own: 本报记者 张三 李四 / 记者 王五 通讯员 赵六
+_BYLINE_LINE = re.compile(
+    r"^(?:(?:本报|新华社|融媒|特约)?记者|通讯员|实习生)\s*[\u4e00-\u9fff·]{2,4}(?:[\s、]+(?:(?:本报|新华社|融媒|特约)?"
+    r"记者|通讯员|实习生)?\s*[\u4e00-\u9fff·]{2,4})*$")
+# Page furniture
+_MARKER = re.compile(rf"[(（]\s*(?P<dir>下转|上接|转|接)\s*(?:第\s*)?(?P<page>{_NUM}{{1,3}})\s*版\s*[)）]")
+_FURNITURE = [
+    re.compile(rf"^第\s*{_NUM}{{1,3}}\s*版"),  # 第5版 要闻
+    re.compile(rf"第\s*{_NUM}{{1,3}}\s*版\s*$"),
+    re.compile(r"(责任编辑|责编|美术编辑|美编|版式设计|校对|组版|值班编辑)\s*[:：]?\s*[\u4e00-\u9fff]{2,4}"),
+    re.compile(rf"^(\S+\s+)?{_NUM}{{4}}年{_NUM}{{1,2}}月{_NUM}{{1,2}}日\s*(星期|周)[一二三四五六日天]"),
+]
+_PAGE_NUMBER = re.compile(r"^\d{1,3}$")  # a page number alone on the first or last lines
+_BRIEF_HEADING = re.compile(
+    r"^[\u4e00-\u9fff]{0,6}(简讯|短讯|快讯|简报|速递|速览|集锦|一句话新闻|新闻超市|动态)$")
+_EDITOR_HEADING = re.compile(r"^(编者按|编者的话|编后|编后语|编辑部的话|编者附言)[:：]?$")
+_EDITOR_NOTE = re.compile(r"^(编者按|编者的话|编后|编后语)\s*[:：]")
+_NOTICE_HEADING = re.compile(r"(公告|启事|通告|声明|告知书|公示|通知书|讣告)$")
+_AD = re.compile(r"(广告|热线|咨询电话|订购电话|联系电话|报名电话)\s*[:：]?\s*[\d-]{7,}|^广\s*告$")
+
+_ROLES = [  # (word, role); longest first where they overlap
+    ("摄影记者", "photographer"), ("摄影", "photographer"),
+    ("新华社记者", "reporter"), ("本报记者", "reporter"), ("融媒记者", "reporter"), ("特约记者", "reporter"),
+    ("见习记者", "reporter"), ("驻站记者", "reporter"), ("记者", "reporter"),
+    ("特约通讯员", "correspondent"), ("通讯员", "correspondent"), ("实习生", "intern"), ("见习生", "intern"),
+    ("编辑", "editor"), ("作者", "author"),
+]
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+                "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+                "向汤俞桂胥")
+
+HEADLINE_MAX = 60  # characters; a longer block is body text
 
 
+_WIDE_ASCII = set(",;:!?()")  # OCR turns full-width punctuation into these; on the page they were full width
+
+
+def width(s: str) -> int:
+    """Width on the printed page: digits and Latin letters count 1, Chinese characters and punctuation 2."""
+    return sum(1 if ord(c) < 0x2000 and c not in _WIDE_ASCII else 2 for c in s)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def word_across(left: str, right: str) -> str:
+    """The dictionary word that spans the boundary between `left` and `right` (jieba, no HMM), or ''."""
+    a, b = left[-6:], right[:6]
+    if not a or not b:
+        return ""
+    pos = 0
+    for w in _jieba().cut(a + b, HMM=False):
+        if pos < len(a) < pos + len(w) and len(w) >= 2:
+            return w
+        pos += len(w)
+    return ""
+
+
+# --- data ---------------------------------------------------------------------------------------------------
 @dataclass
 class Block:
-    """A paragraph after line repair: its text and the original lines it came from."""
+    """A paragraph after line repair (or one piece of page furniture): its text and where it came from."""
 
     text: str
     start: int  # offset of its first character in the original text
     end: int  # offset just past its last character
-    joins: list[int] = field(default_factory=list)  # original offsets where a line break was removed
+    joins: list[int] = field(default_factory=list)  # original offsets of line starts joined to the line before
     pieces: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, original offset) per line
+    furniture: str = ""  # header | continued_to | continued_from (furniture blocks only)
+    indent: bool = False  # its first line was indented
+    gap: int = 0  # blank lines before it
 
     def orig(self, k: int) -> int:
         """Original-text offset of character k of this block's text."""
@@ -53,18 +147,19 @@ class Block:
 @dataclass
 class Person:
     name: str
-    role: str
+    role: str  # reporter | correspondent | photographer | intern | editor | author
+    title: str = ""  # the words before the name, e.g. 融媒记者, 新华社记者, 通讯员
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "role": self.role}
+        return {"name": self.name, "role": self.role, "title": self.title}
 
 
 @dataclass
 class Item:
-    """One article, photo item or brief on a page."""
+    """One article, picture, brief, notice or piece of page furniture on a page."""
 
     index: int
-    kind: str  # news | photo | other
+    kind: str  # news | photo | brief | editor_note | notice | ad | furniture
     headline: str
     paragraphs: list[str]
     span: tuple[int, int]
@@ -72,9 +167,12 @@ class Item:
     byline: str = ""
     people: list[Person] = field(default_factory=list)
     subheads: list[str] = field(default_factory=list)
+    kicker: str = ""
     flags: list[dict] = field(default_factory=list)
+    items: list["Item"] = field(default_factory=list)  # a brief's short items
     # each paragraph's block and the number of leading block characters cut from it (a dateline)
     sources: list[tuple[Block, int]] = field(default_factory=list, repr=False)
+    head_blocks: list[Block] = field(default_factory=list, repr=False)
 
     def locate(self, paragraph: int, start: int, end: int) -> list[int]:
         """Original-text span of characters [start, end) of a paragraph."""
@@ -86,9 +184,10 @@ class Item:
         return "\n".join(self.paragraphs)
 
     def as_dict(self) -> dict:
-        return {
+        d = {
             "index": self.index,
             "kind": self.kind,
+            "kicker": self.kicker,
             "headline": self.headline,
             "subheads": self.subheads,
             "dateline": self.dateline,
@@ -98,114 +197,513 @@ class Item:
             "text": self.text,
             "span": list(self.span),
         }
+        d["items"] = [{k: v for k, v in it.as_dict().items() if k not in ("index", "text", "items")}
+                      for it in self.items]
+        d["flags"] = self.flags
+        return d
 
 
-def _lines(text: str) -> list[tuple[str, int]]:
-    """Non-blank lines with their start offsets; surrounding spaces trimmed (offsets adjusted)."""
-    out = []
-    pos = 0
+# --- lines --------------------------------------------------------------------------------------------------
+@dataclass
+class _Line:
+    text: str  # without surrounding spaces
+    start: int
+    indent: str = ""
+    gap: int = 0  # blank lines before it
+    furniture: str = ""
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    @property
+    def width(self) -> int:
+        return width(self.indent) + width(self.text)
+
+
+def _furniture_kind(s: str) -> str:
+    m = _MARKER.fullmatch(s)
+    if m:
+        return "continued_from" if m.group("dir") in ("上接", "接") else "continued_to"
+    if len(s) <= 60 and any(p.search(s) for p in _FURNITURE) and not re.search(r"[。！？!?]", s):
+        return "header"
+    return ""
+
+
+def _lines(text: str) -> list[_Line]:
+    """Non-blank lines (spaces around them trimmed, offsets kept); continuation markers split off."""
+    out: list[_Line] = []
+    pos, gap = 0, 0
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
-        stripped = body.strip()
-        if stripped:
-            out.append((stripped, pos + (len(body) - len(body.lstrip()))))
+        stripped = body.strip(_INDENT)
+        if not stripped:
+            gap += 1
+            pos += len(raw)
+            continue
+        lead = len(body) - len(body.lstrip(_INDENT))
+        start = pos + lead
+        pieces = [(stripped, start)]
+        # a continuation marker at the end or start of a text line is furniture of its own
+        m = _MARKER.search(stripped)
+        if m and m.end() == len(stripped) and m.start() > 0:
+            head = stripped[:m.start()].rstrip(_INDENT)
+            pieces = [(head, start), (m.group(0), start + m.start())]
+        elif m and m.start() == 0 and m.end() < len(stripped):
+            tail = stripped[m.end():]
+            skip = len(tail) - len(tail.lstrip(_INDENT))
+            pieces = [(m.group(0), start), (tail.lstrip(_INDENT), start + m.end() + skip)]
+        for k, (t, s) in enumerate(pieces):
+            out.append(_Line(t, s, body[:lead] if k == 0 else "", gap if k == 0 else 0, _furniture_kind(t)))
+        gap = 0
         pos += len(raw)
+    for k in (0, 1, len(out) - 2, len(out) - 1):
+        if 0 <= k < len(out) and _PAGE_NUMBER.match(out[k].text):
+            out[k].furniture = "header"
     return out
 
 
+@dataclass
+class _Layout:
+    wrapped: bool = False
+    width: int = 0  # column width (display units) of wrapped text
+    indented: bool = False  # paragraphs start indented
+
+
+def _layout(lines: list[_Line]) -> _Layout:
+    """Hard-wrapped columns show as many lines of (nearly) the same width."""
+    body = [ln for ln in lines if not ln.furniture]
+    if len(body) < 8:
+        return _Layout()
+    widths = [ln.width for ln in body]
+    from collections import Counter
+
+    wide = Counter(w for w in widths if w >= 16)
+    if not wide:
+        return _Layout()
+    best = max(wide, key=lambda w: (wide[w], w))  # the commonest width: a full column line
+    near = sum(1 for x in widths if best - 3 <= x <= best + 4)
+    wrapped = near >= 0.45 * len(body) and best <= 64
+    n_indented = sum(1 for ln in body if ln.indent)
+    indented = n_indented >= 2 and n_indented >= 0.03 * len(body)
+    return _Layout(wrapped, best if wrapped else 0, indented)
+
+
+def _complete(s: str) -> bool:
+    """Does this line end where a paragraph can end (a full stop, a closing quote after one, a sign-off)?"""
+    if not s:
+        return True
+    c = s[-1]
+    if c in _STOPS or c in "：:":
+        return True
+    if c in _CLOSERS:
+        return len(s) >= 2 and s[-2] in _STOPS + "：:"
+    if c in ")）":
+        m = re.search(r"[(（][^()（）]{1,30}[)）]$", s)
+        return bool(m) and (m.start() == 0 or s[m.start() - 1] in _STOPS + _CLOSERS)
+    return False
+
+
 def _is_credit(s: str) -> bool:
-    return bool(_CREDIT.match(s)) and len(s) <= 60
+    if s[0] in "(（" and s[-1] not in ")）" or s[-1] in ")）" and s[0] not in "(（":
+        return False  # half a parenthesis: a credit cut by a line break, not a credit line
+    return bool(_CREDIT.match(s)) and not _DATELINE.match(s)
 
 
-def _looks_complete(s: str) -> bool:
-    return s[-1] in _TERMINAL
-
-
-def _continues(prev: str, nxt: str) -> bool:
-    """Was the break between these two lines made by the layout, mid-sentence?"""
-    if _looks_complete(prev) or _is_credit(prev) or len(prev) < BROKEN_MIN:
+def _heading_like(s: str) -> bool:
+    """Could this block be a headline line (no sentence inside it, no final full stop)?"""
+    if not s or len(s) > HEADLINE_MAX or _complete(s) or s[-1] in _NO_END or s[0] in _NO_START:
         return False
-    if _DATELINE.match(nxt):
+    if s.count("(") + s.count("（") != s.count(")") + s.count("）"):
+        return False  # half a bracket: a piece of a sentence
+    if re.search(r"[。！？!?；;]", s[:-1]) or len(re.findall(r"[，,、]", s)) > 1:
+        return False
+    if _DATELINE.match(s) or _is_credit(s) or s.startswith(("●", "■", "▲", "◆")):
         return False
     return True
 
 
+def _full(ln: _Line, following: str, lay: _Layout) -> bool:
+    """Does this line fill its column, so that the next character (with any opening bracket or quote carried
+    over with it, 避尾) did not fit?"""
+    k = 0
+    while k < len(following) - 1 and following[k] in _NO_END[:5]:
+        k += 1
+    return ln.width + width(following[:k + 1] or "一") > lay.width - 2
+
+
+def _wider(ln: _Line, lay: _Layout) -> bool:
+    """Wider than a column line can be (only closing punctuation may stick out, 避头)."""
+    return ln.width > lay.width + 4 or (ln.width > lay.width + 1 and ln.text[-1] not in _NO_START)
+
+
+def _starts_with_particle(s: str) -> bool:
+    if s[0] not in _PARTICLES:
+        return False
+    first = next(iter(_jieba().cut(s[:6], HMM=False)), "")
+    return len(first) == 1
+
+
+def _ends_with_function_word(s: str) -> bool:
+    """A line ending in 了, 的, 和, 在 … stops in the middle of a sentence (a headline does not end so)."""
+    if s[-1] not in _FUNCTION_END:
+        return False
+    last = list(_jieba().cut(s[-6:], HMM=False))[-1]
+    return len(last) == 1
+
+
+def _should_join(block: Block, prev: _Line, nxt: _Line, after: _Line | None, lay: _Layout,
+                 before: Block | None = None) -> bool:
+    """Was the break between `prev` (last line of `block`) and `nxt` made by the layout, mid-paragraph?"""
+    p, n = prev.text, nxt.text
+    if _is_credit(p) or _BYLINE_LINE.match(p):
+        return False
+    # a dateline cut by a column break: 本报呼和浩特 | 1月2日电记者孟辉报道：
+    m = _DATELINE.match(block.text + n)
+    if m and len(block.text) < m.end("dateline") and not _DATELINE.match(block.text):
+        return True
+    if _DATELINE.match(n) or _BYLINE_LINE.match(n):
+        return False
+    if _is_credit(n):  # a credit line ends the caption, unless a full column line runs into it
+        return lay.wrapped and _full(prev, n, lay)
+    if n[0] in _NO_START or p[-1] in _NO_END:
+        return True
+    if p[-1].isdigit() and not _DATELINE.match(n):
+        return True  # a number cut in two (200 | 0年), or a number and its unit (东经175 | 度60分)
+    if _starts_with_particle(n) or _ends_with_function_word(p):
+        return True  # 新西兰 | 的吉斯伯恩市; 俄国家杜马通过了 | 总统提交的
+    if lay.wrapped and not _wider(prev, lay):
+        if not _full(prev, n, lay):
+            return False  # a line that stops short ends its paragraph (or is a headline)
+        if (lay.indented and nxt.indent) or _wider(nxt, lay):
+            return False  # a new paragraph, or a line wider than the column (a headline across columns)
+        if _OPENER.match(n) and _heading_like(p) and len(block.pieces) == 1:
+            return False  # a sentence starts, the line before did not finish one: that line is a headline
+        if _heading_like(n) and (after is None or _DATELINE.match(after.text)
+                                 or not _full(nxt, after.text, lay)):
+            return False  # a headline line: short, or right above a dateline
+        return True
+    # one paragraph a line: the layout only cuts lines at column breaks
+    if _complete(p):
+        return False
+    if lay.indented and nxt.indent:
+        return False
+    if len(block.pieces) > 1:
+        return True  # already a paragraph running over lines: an unfinished line continues
+    if (before is not None and not before.furniture and _heading_like(before.text) and _heading_like(p)
+            and not (after is not None and _DATELINE.match(after.text))):
+        return True  # headline, then the start of a caption or story cut at a column break
+    return _continues(p, n, after)
+
+
+def _continues(p: str, n: str, after: _Line | None) -> bool:
+    """Unfinished line `p` followed by `n`: a paragraph cut at a column break, or a headline and its story?"""
+    if not _heading_like(p):
+        return True  # a sentence with commas or full stops inside, or too long for a headline
+    if after is not None and _DATELINE.match(after.text) and _heading_like(n):
+        return False  # p and n are two headline lines above a dateline
+    if word_across(p, n):
+        return True  # the break cuts a word: 全|员, 困|难
+    if _OPENER.match(p):
+        return True  # 12月8日, / 不久前, / 据了解, : the start of a sentence, not a headline
+    if re.search(r"[，,、：:]", p) and not re.search(r"\s", p):
+        # a clause with a comma and no spaces: a headline with a comma (手拉手，心连心) is short
+        return len(p) > 14
+    return False
+
+
 def repair_lines(text: str) -> list[Block]:
+    lines = _lines(text)
+    lay = _layout(lines)
     blocks: list[Block] = []
-    for line, start in _lines(text):
-        if blocks and _continues(blocks[-1].text, line):
-            b = blocks[-1]
-            b.joins.append(b.end)
-            b.pieces.append((len(b.text), start))
-            b.text += line  # Chinese text: no space at the join
-            b.end = start + len(line)
+    content = [k for k, ln in enumerate(lines) if not ln.furniture]
+    nxt_content = {a: b for a, b in zip(content, content[1:])}
+    cur: Block | None = None
+    last: _Line | None = None
+    for k, ln in enumerate(lines):
+        if ln.furniture:
+            blocks.append(Block(ln.text, ln.start, ln.end, pieces=[(0, ln.start)], furniture=ln.furniture,
+                                gap=ln.gap))
+            if ln.furniture != "header":
+                cur = None  # never join across a continuation marker
+            continue
+        after = lines[nxt_content[k]] if k in nxt_content else None
+        before = blocks[-2] if cur is not None and len(blocks) >= 2 and blocks[-1] is cur else None
+        if cur is not None and last is not None and _should_join(cur, last, ln, after, lay, before):
+            cur.joins.append(ln.start)
+            cur.pieces.append((len(cur.text), ln.start))
+            cur.text += ln.text  # Chinese text: no space at the join
+            cur.end = ln.end
         else:
-            blocks.append(Block(line, start, start + len(line), pieces=[(0, start)]))
+            cur = Block(ln.text, ln.start, ln.end, pieces=[(0, ln.start)], indent=bool(ln.indent), gap=ln.gap)
+            blocks.append(cur)
+        last = ln
     return blocks
 
 
-def _is_headline(b: Block) -> bool:
-    s = b.text
-    return len(s) <= HEADLINE_MAX and not _looks_complete(s) and not _is_credit(s) and not _DATELINE.match(s)
+# --- bylines ------------------------------------------------------------------------------------------------
+def _split_names(run: str) -> list[str]:
+    """Two names written together (陶源明陈杰): split where a common surname starts the second one."""
+    if len(run) in (5, 6):
+        for k in ((3, 2) if len(run) == 5 else (3,)):
+            if run[k] in _SURNAMES and run[0] in _SURNAMES:
+                return [run[:k], run[k:]]
+    return [run]
 
 
-def parse_people(byline: str) -> list[Person]:
-    """`融媒记者 桂荣超 王均铮` -> two reporters; `通讯员 陈威武` -> a correspondent; in a credit ending in 摄
-    everyone named is a photographer."""
-    photo = byline.rstrip().endswith("摄")
-    words = re.split(r"[\s、，,]+", byline.rstrip().removesuffix("摄"))
-    people, role = [], "reporter"
-    for w in words:
-        matched = next((r for r in sorted(_ROLES, key=len, reverse=True) if w.startswith(r)), None)
-        if matched:
-            role = _ROLES[matched]
-            w = w[len(matched):]
-        if w:
-            people.append(Person(w, "photographer" if photo else role))
+def parse_people(byline: str, photo: bool | None = None) -> list[Person]:
+    """`融媒记者 桂荣超 王均铮` -> two reporters; `通讯员 陈威武` -> a correspondent; `记者李超碧、晏明` -> two
+    reporters; in a credit ending in 摄 everyone named is a photographer (their title is kept)."""
+    s = byline.strip().strip("()（）").strip()
+    if photo is None:
+        photo = bool(re.search(r"摄(影)?$", s))
+    s = re.sub(r"\s*摄(影)?$", "", s)
+    people: list[Person] = []
+    role, title = "reporter", ""
+    for word in re.split(r"[\s、，,/]+", s):
+        while word:
+            hit = next(((w, r) for w, r in _ROLES if word.startswith(w)), None)
+            if not hit:
+                break
+            title, role = hit
+            word = word[len(title):]
+        if not word or not re.fullmatch(r"[\u4e00-\u9fff·]{2,8}", word):
+            continue
+        for name in _split_names(word) if photo else [word]:
+            people.append(Person(name, "photographer" if photo else role, title))
     return people
 
 
+# --- grouping -----------------------------------------------------------------------------------------------
+def _role(b: Block) -> str:
+    if b.furniture:
+        return "furniture"
+    s = b.text
+    if _DATELINE.match(s):
+        return "dateline"
+    if _is_credit(s):
+        return "credit"
+    if _BYLINE_LINE.match(s):
+        return "byline"
+    if _heading_like(s) or s.endswith(("（图片）", "(图片)")):
+        return "head"
+    return "body"
+
+
+@dataclass
+class _Group:
+    heads: list[Block] = field(default_factory=list)
+    body: list[Block] = field(default_factory=list)
+    continued_from: Block | None = None
+
+
 def segment(text: str) -> list[Item]:
+    from . import ocr
+
     blocks = repair_lines(text)
+    roles = [_role(b) for b in blocks]
     items: list[Item] = []
-    i = 0
-    while i < len(blocks):
-        heads: list[Block] = []
-        while i < len(blocks) and _is_headline(blocks[i]) and not _DATELINE.match(blocks[i].text):
-            heads.append(blocks[i])
+    i, n = 0, len(blocks)
+    pending_from: Block | None = None  # a 上接 marker: the next item continues an article from another page
+    while i < n:
+        b, r = blocks[i], roles[i]
+        if r == "furniture":
+            items.append(_furniture_item(len(items), b))
+            if b.furniture == "continued_to":
+                prev = next((it for it in reversed(items[:-1]) if it.kind != "furniture"), None)
+                if prev is not None:
+                    prev.flags.append(_continued_flag(b, to=True))
+            elif b.furniture == "continued_from":
+                pending_from = b
             i += 1
-        body: list[Block] = []
-        while i < len(blocks) and not (_is_headline(blocks[i]) and body):
-            body.append(blocks[i])
+            continue
+        g = _Group(continued_from=pending_from)
+        pending_from = None
+        while i < n and roles[i] == "head":
+            g.heads.append(blocks[i])
             i += 1
-        if not heads and not body:
-            break
-        items.append(_make_item(len(items), heads, body))
+        inner: list[Block] = []  # furniture inside the item's span, listed after it
+        if i < n and roles[i] == "furniture" and blocks[i].furniture == "continued_from" and g.heads:
+            g.continued_from = blocks[i]  # a repeated headline, then （上接第一版）
+            inner.append(blocks[i])
+            i += 1
+        if g.heads and _BRIEF_HEADING.match(g.heads[0].text) and (len(g.heads) > 1 or (i < n and roles[i] in
+                                                                                     ("dateline", "body"))):
+            i = _brief(items, blocks, roles, i, g)
+            continue
+        while i < n and roles[i] != "furniture" and not (roles[i] == "head" and (g.heads or g.body)) \
+                and not (roles[i] == "dateline" and g.body and not _only_note(g.body)):
+            g.body.append(blocks[i])
+            i += 1
+            if roles[i - 1] == "credit":
+                break  # a photo credit closes its item
+        # furniture between the parts of one article (a page header in the middle of a column) is skipped
+        while (i + 1 < n and roles[i] == "furniture" and blocks[i].furniture == "header" and g.body
+               and roles[i + 1] == "body" and not _complete(g.body[-1].text)):
+            inner.append(blocks[i])
+            i += 1
+            while i < n and roles[i] in ("body", "dateline"):
+                g.body.append(blocks[i])
+                i += 1
+        items.append(_make_item(len(items), g))
+        items += [_furniture_item(len(items) + k, f) for k, f in enumerate(inner)]
+    page = ocr.page_evidence([b.text for b in blocks if not b.furniture])
+    for it in items:
+        if it.kind not in SKIP_KINDS:
+            it.flags.extend(ocr.flags(it, page))
     return items
 
 
-def _make_item(index: int, heads: list[Block], body: list[Block]) -> Item:
+def _only_note(body: list[Block]) -> bool:
+    return len(body) == 1 and bool(_EDITOR_NOTE.match(body[0].text))
+
+
+def _brief(items: list[Item], blocks: list[Block], roles: list[str], i: int, g: _Group) -> int:
+    """A brief: a heading such as 简讯, then short items, each one paragraph (with or without a headline).
+    It ends at a headline followed by more than one paragraph (a story of its own) or at a long paragraph."""
+    n = len(blocks)
+    subs: list[_Group] = []
+    pending = g.heads[1:]
+    headed = bool(pending) or (i < n and roles[i] == "head")
+    first_gap = None
+    while i < n:
+        j = i
+        heads, pending = pending, []
+        while j < n and roles[j] == "head":
+            heads.append(blocks[j])
+            j += 1
+        if j >= n or roles[j] not in ("dateline", "body") or len(blocks[j].text) > 320 or bool(heads) != headed:
+            break
+        if headed and j + 1 < n and roles[j + 1] in ("body", "dateline", "credit", "byline"):
+            break  # a headline with more than one paragraph, or a picture: an item of its own
+        gap = (heads[0] if heads else blocks[j]).gap
+        if first_gap is None:
+            first_gap = gap
+        elif gap > first_gap:
+            break  # more space than between the brief's own items: the brief has ended
+        subs.append(_Group(heads, [blocks[j]]))
+        i = j + 1
+    if not subs:  # not a brief after all: a headline and its story
+        return _fallback(items, blocks, roles, i, g)
+    parts = [_make_item(k, sg) for k, sg in enumerate(subs)]
+    paragraphs, sources = [], []
+    for sg, it in zip(subs, parts):
+        for h in sg.heads:
+            paragraphs.append(h.text)
+            sources.append((h, 0))
+        paragraphs += it.paragraphs
+        sources += it.sources
+    head = g.heads[0]
+    span = (head.start, max(p.span[1] for p in parts))
+    items.append(Item(len(items), "brief", head.text, paragraphs, span, items=parts, sources=sources,
+                      head_blocks=[head]))
+    return i
+
+
+def _fallback(items, blocks, roles, i, g) -> int:
+    n = len(blocks)
+    while i < n and roles[i] not in ("furniture", "head"):
+        g.body.append(blocks[i])
+        i += 1
+    items.append(_make_item(len(items), g))
+    return i
+
+
+def _furniture_item(index: int, b: Block) -> Item:
+    return Item(index, "furniture", "", [b.text], (b.start, b.end), sources=[(b, 0)])
+
+
+def _continued_flag(b: Block, to: bool) -> dict:
+    m = _MARKER.search(b.text)
+    page = m.group("page") if m else "?"
+    msg = (f"the article continues on page {page}, marked {b.text}; that part is not in this file." if to else
+           f"this continues an article from page {page}, marked {b.text}; its beginning is not in this file.")
+    return {"kind": "continued", "severity": "info", "message": msg, "span": [b.start, b.end], "found": b.text}
+
+
+def _split_heads(heads: list[Block]) -> tuple[str, str, list[str]]:
+    """(kicker, headline, subheads). One line: the headline (parts separated by spaces stay one string). Two
+    lines: headline and subhead. Three or more (引题, 主题, 副题): kicker, headline, subheads. A line starting
+    with a dash is a subhead wherever it is."""
+    texts = [h.text for h in heads]
+    dashed = [t for t in texts if t.startswith(("—", "－", "--"))]
+    plain = [t for t in texts if t not in dashed]
+    if not plain:
+        return "", (dashed[0] if dashed else ""), dashed[1:]
+    if len(plain) >= 3 or (len(plain) == 2 and dashed):
+        return plain[0], plain[1], plain[2:] + dashed
+    return "", plain[0], plain[1:] + dashed
+
+
+def _make_item(index: int, g: _Group) -> Item:
+    heads, body = g.heads, g.body
     all_blocks = heads + body
-    span = (all_blocks[0].start, all_blocks[-1].end)
-    paragraphs = [b.text for b in body]
-    headline = " ".join(h.text for h in heads[:1])
-    subheads = [h.text for h in heads[1:]]
-    item = Item(index=index, kind="other", headline=headline, subheads=subheads, paragraphs=paragraphs, span=span,
-                sources=[(b, 0) for b in body])
-    if paragraphs and (m := _DATELINE.match(paragraphs[0])):
-        item.kind = "news"
+    kicker, headline, subheads = _split_heads(heads)
+    span = (all_blocks[0].start, all_blocks[-1].end) if all_blocks else (0, 0)
+    item = Item(index=index, kind="news", headline=headline, kicker=kicker, subheads=subheads, paragraphs=[],
+                span=span, head_blocks=heads)
+    paras: list[tuple[Block, int, int]] = [(b, 0, len(b.text)) for b in body]  # block, cut, stop
+    # byline line right under the headline: 本报记者 张三
+    if paras and _BYLINE_LINE.match(paras[0][0].text):
+        item.byline = paras[0][0].text
+        item.people = parse_people(item.byline, photo=False)
+        paras = paras[1:]
+    # dateline + byline at the start of the first paragraph (the second when the first is an editor's note)
+    for k in range(min(2, len(paras))):
+        m = _DATELINE.match(paras[k][0].text)
+        if m:
+            item.dateline = m.group("dateline")
+            if m.group("paren") or m.group("rep"):
+                item.byline = (m.group("paren") or m.group("rep")).strip()
+                item.people = parse_people(item.byline, photo=False)
+            b = paras[k][0]
+            cut = m.end()
+            while cut < len(b.text) and b.text[cut] in _INDENT:
+                cut += 1
+            paras[k] = (b, cut, len(b.text))
+            break
+        if not _EDITOR_NOTE.match(paras[k][0].text):
+            break
+    # a closing dateline （新华社北京12月31日电）
+    if paras and not item.dateline and (m := _CLOSING_DATELINE.match(paras[-1][0].text)):
         item.dateline = m.group("dateline")
-        item.byline = (m.group("byline") or "").strip()
-        item.people = parse_people(item.byline)
-        after = paragraphs[0][m.end():]
-        rest = after.strip()
-        cut = m.end() + (len(after) - len(after.lstrip()))
-        item.paragraphs = ([rest] if rest else []) + paragraphs[1:]
-        item.sources = ([(body[0], cut)] if rest else []) + item.sources[1:]
-    elif paragraphs and _is_credit(paragraphs[-1]):
+        paras = paras[:-1]
+    # photo credit: a line of its own, or at the end of the caption
+    if paras and _is_credit(paras[-1][0].text):
+        b = paras[-1][0]
         item.kind = "photo"
-        item.byline = paragraphs[-1]
-        item.people = parse_people(item.byline)
-        item.paragraphs = paragraphs[:-1]
-        item.sources = item.sources[:-1]
+        item.byline = _CREDIT.match(b.text).group("credit") if b.text[0] in "(（" else b.text
+        item.people = parse_people(item.byline, photo=True)
+        paras = paras[:-1]
+    elif paras and not item.dateline and (m := _INLINE_CREDIT.search(paras[-1][0].text)):
+        b, cut, _ = paras[-1]
+        item.kind = "photo"
+        item.byline = m.group("credit")
+        item.people = parse_people(item.byline, photo=True)
+        stop = m.start()
+        while stop > cut and b.text[stop - 1] in _INDENT:
+            stop -= 1
+        paras[-1] = (b, cut, stop)
+    texts = [(b, cut, b.text[cut:stop]) for b, cut, stop in paras]
+    item.paragraphs = [t for _, _, t in texts if t]
+    item.sources = [(b, cut) for b, cut, t in texts if t]
+    if item.kind == "news":
+        item.kind = _kind(item)
+    if g.continued_from is not None:
+        item.flags.append(_continued_flag(g.continued_from, to=False))
     return item
+
+
+def _kind(item: Item) -> str:
+    head = item.headline
+    if item.dateline:
+        return "news"
+    if _EDITOR_HEADING.match(head) or (not head and item.paragraphs and _EDITOR_NOTE.match(item.paragraphs[0])):
+        return "editor_note"
+    if head and _NOTICE_HEADING.search(head):
+        return "notice"
+    if any(_AD.search(p) for p in [head, *item.paragraphs]):
+        return "ad"
+    if item.paragraphs and len(item.paragraphs) <= 2 and re.search(r"(^|[。，,])图为", "".join(item.paragraphs)):
+        return "photo"
+    return "news"
