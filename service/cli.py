@@ -1,4 +1,4 @@
-"""Command line: `newsdesk batch | segment | models` (and `python -m service ...`)."""
+"""Command line: `newsdesk batch | segment | eval | bench | models` (and `python -m service ...`)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,26 @@ def cmd_segment(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, load_pairs
+    from .report import print_table, to_json, write_report
+
+    inputs = load_pairs(args.pred, args.ref, task=args.task, source=args.source, pred_field=args.pred_field,
+                        ref_field=args.ref_field, source_field=args.source_field, key=args.key)
+    result = evaluate(inputs, args.task)
+    if args.json == "-":
+        print(to_json(result))
+    else:
+        print_table(result, items=args.items)
+        if args.json:
+            from .outputs import atomic_write
+
+            print(f"JSON: {atomic_write(args.json, to_json(result) + chr(10))}")
+    if args.report:
+        print(f"report: {write_report(result, args.report)}", file=sys.stderr if args.json == "-" else sys.stdout)
+    return 0
+
+
 def cmd_models_list(args) -> int:
     from . import provision
     from .registry import profiles
@@ -128,6 +148,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "text"], default="text")
     s.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
     s.set_defaults(func=cmd_segment)
+
+    e = sub.add_parser("eval", help="score summaries or translations, with references or without",
+                       description="Score predictions against references (ROUGE for Chinese summaries, BLEU and "
+                       "chrF++ for English translations), or without references (length, compression, copy rate, "
+                       "novel n-grams, numbers not in the source, flags).")
+    e.add_argument("--pred", nargs="+", required=True, metavar="P",
+                   help="predictions: JSONL file(s), `newsdesk batch` output (.jsonl files or their directory), "
+                        "or a text file with one item a line")
+    e.add_argument("--ref", metavar="R", help="references: JSONL (matched by id, or by issue+index for batch "
+                   "output) or a text file aligned with the predictions; leave out for reference-free scores")
+    e.add_argument("--task", choices=["summary", "translation"], default="summary",
+                   help="what is scored: Chinese summaries (ROUGE) or English translations (BLEU, chrF++)")
+    e.add_argument("--source", metavar="S", help="source texts aligned with text predictions, one a line "
+                   "(JSONL and batch records carry theirs in `text`)")
+    e.add_argument("--pred-field", help="JSONL field of the prediction (default: summary / translation, "
+                   "prediction, pred, hypothesis, output)")
+    e.add_argument("--ref-field", help="JSONL field of the reference (default: summary / translation, "
+                   "reference, ref, target); without --ref it is read from the prediction records")
+    e.add_argument("--source-field", help="JSONL field of the source text (default: text, source, src, short_text)")
+    e.add_argument("--key", help="comma-separated fields that match predictions to references "
+                   "(default: id, else issue,index, else line order)")
+    e.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the full result as JSON instead of tables (or write it to FILE)")
+    e.add_argument("--report", metavar="FILE", help="write a report with plots: FILE.html or FILE.md")
+    e.add_argument("--items", action=argparse.BooleanOptionalAction, default=None,
+                   help="show the per-item table (default: when there are at most 30 items)")
+    e.set_defaults(func=cmd_eval)
 
     m = sub.add_parser("models", help="list or fetch models")
     msub = m.add_subparsers(dest="models_command", required=True)
