@@ -99,6 +99,12 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .bench import main_bench
+
+    return main_bench(args)
+
+
 def cmd_models_list(args) -> int:
     from . import provision
     from .registry import profiles
@@ -175,6 +181,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--items", action=argparse.BooleanOptionalAction, default=None,
                    help="show the per-item table (default: when there are at most 30 items)")
     e.set_defaults(func=cmd_eval)
+
+    bn = sub.add_parser("bench", help="benchmark the service against a naive baseline on the development sets",
+                        description="Runs the service path (batched) and a naive baseline (plain transformers, "
+                        "batch size 1, same model and prompts) on the same items of the development sets; prints "
+                        "quality (BLEU, chrF++, ROUGE) and speed, and writes a JSON result.")
+    bn.add_argument("--data", help="evaluation-data folder (default ../shared/eval-data beside the repository, "
+                    "or NEWSDESK_EVAL_DATA)")
+    bn.add_argument("--sets", help="comma-separated sets: flores, wmt17, wmt18, tico19, lcsts "
+                    "(default flores,wmt17,wmt18,lcsts)")
+    bn.add_argument("--limit", type=int, help="first N items of each set (default: all)")
+    bn.add_argument("--out", help="results folder (default bench/results/ in the repository)")
+    bn.add_argument("--no-baseline", action="store_true", help="run the service only")
+    bn.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
+    bn.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
+    bn.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    bn.add_argument("--batch-size", type=int, default=8, help="the service's generation batch size (default 8)")
+    bn.set_defaults(func=cmd_bench)
 
     m = sub.add_parser("models", help="list or fetch models")
     msub = m.add_subparsers(dest="models_command", required=True)

@@ -126,13 +126,17 @@ class Rouge(Metric):
 class _Sacre(Metric):
     def __init__(self):
         self._corpus, self._sentence = self._make(False), self._make(True)
-        self.signature = str(self._corpus.get_signature())
+        self.signature = ""  # sacrebleu's signature, known once a corpus has been scored
 
     def sentence(self, hyp: str, ref: str) -> float:
         return self._sentence.sentence_score(hyp, [ref]).score
 
     def corpus(self, hyps: list[str], refs: list[str]) -> float:
-        return self._corpus.corpus_score(list(hyps), [list(refs)]).score if hyps else 0.0
+        if not hyps:
+            return 0.0
+        score = self._corpus.corpus_score(list(hyps), [list(refs)]).score
+        self.signature = str(self._corpus.get_signature())
+        return score
 
 
 class Bleu(_Sacre):
