@@ -122,6 +122,7 @@ def plots(result: dict) -> dict[str, bytes]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     out: dict[str, bytes] = {}
     cols = [c for c in item_columns(result) if c not in ("numbers", "ref_length")]
@@ -143,6 +144,7 @@ def plots(result: dict) -> dict[str, bytes]:
         ax.hist(vals, bins=min(20, max(5, len(vals) // 3)), color="#4477aa", edgecolor="white")
         ax.set_title(c, fontsize=10)
         ax.set_ylabel("items", fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in list(axes.flat)[len(cols):]:
         ax.axis("off")
     fig.suptitle(f"Score distributions ({len(result['items'])} items)", fontsize=11)
