@@ -177,6 +177,7 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
 
     from .pipeline import Pipeline
 
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()
     pipe = Pipeline(model, summary_model, batch_size=batch_size if system == "service" else 1, cache_path=None,
                     device=device, log=lambda m: print(m, file=sys.stderr))
@@ -219,6 +220,7 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
         result["sets"][name] = {"outputs": [_output(drafts[i], task) for i in range(len(sources))],
                                 "tokens": tokens, "generations": calls, "seconds": seconds}
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result["load_average"] = [load_start, os.getloadavg()[0] if load_start is not None else None]
     return result
 
 
@@ -294,6 +296,8 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
         raise InputError(f"no items in set(s) {', '.join(empty)}.")
     payload = {n: (SETS[n].task, [e.source for e in ex]) for n, ex in data.items()}
     systems = ["service"] + (["baseline"] if baseline else [])
+    git = git_info()  # the code that runs, taken before the run
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     runs = {}
     for s in systems:
         print(f"bench: running {s} on {', '.join(f'{n} ({len(e)})' for n, e in data.items())} ...", file=sys.stderr)
@@ -302,12 +306,15 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
     result: dict = {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
-        "git": git_info(),
+        "git": git,
         "model": runs["service"]["model"],
         "summary_model": runs["service"]["summary_model"],
         "prompt_versions": runs["service"]["prompt_versions"],
         "machine": {**machine_info(), "device": runs["service"]["device"],
-                    "torch_threads": runs["service"]["torch_threads"]},
+                    "torch_threads": runs["service"]["torch_threads"],
+                    # other processes share the CPU: the 1-minute load average before and after the run
+                    "load_average": [round(load_before[0], 2) if load_before else None,
+                                     round(os.getloadavg()[0], 2) if load_before else None]},
         "settings": {"sets": names, "limit": limit, "batch_size": batch_size, "decoding": "greedy",
                      "cache": "none (fresh in-memory cache per set)",
                      "data_dir": str(Path(data_dir or default_data_dir()).resolve())},
@@ -336,7 +343,9 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
             **_speed(total_items, sum(x["tokens"] for x in r["sets"].values()),
                      sum(x["seconds"] for x in r["sets"].values())),
             "batch_size": r["batch_size"], "peak_rss_mb": round(r["peak_rss_bytes"] / 2**20, 1),
-            "load_seconds": round(r["load_seconds"], 2), "description": (
+            "load_seconds": round(r["load_seconds"], 2),
+            "load_average": [round(x, 2) if x is not None else None for x in r.get("load_average", [])],
+            "description": (
                 "service path: Generator + backends, batched across items, sorted by length" if s == "service" else
                 "naive: plain transformers model.generate, batch size 1, same model and rendered prompts")}
     if baseline:
@@ -386,6 +395,10 @@ def print_bench(result: dict, path: Path | None = None, console=None) -> None:
     console.print(sp)
     console.print("gen s: generation wall time; it/min: items per minute; RSS MB: peak resident memory of the system's process (model "
                   "included); load s: model loading, not in gen s")
+    loads = "; ".join(f"{s} {v['load_average'][0]} -> {v['load_average'][1]}" for s, v in result["systems"].items()
+                      if len(v.get("load_average") or []) == 2)
+    if loads:
+        console.print(f"CPU load average (1 min) at the start and end of each system's run: {loads}")
     if "speed_ratio" in result:
         r = result["speed_ratio"]
         per_set = ", ".join(f"{n} {e['speed_ratio']:.2f}x" for n, e in result["sets"].items() if e.get("speed_ratio"))
