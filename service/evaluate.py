@@ -9,9 +9,9 @@ Metric classes in the style of sacrebleu: each has a `name`, `sentence(hyp, ref)
   the per-item F, as those tools report it.
 - `Bleu`, `ChrF`: sacrebleu's BLEU and chrF++ (default 13a tokenization) for English; corpus-level figures are
   sacrebleu's corpus scores, per item its sentence scores.
-Reference-free measures (`item_measures`): length, compression (summary length / source length), copy rate and
-novel n-grams (how extractive a summary is), numbers in a summary not found in its article, and the flags and
-facts that the checks wrote into a batch record.
+Reference-free measures (`item_measures`): length, compression (summary length / source length; for translations,
+English words per source character), copy rate and novel n-grams (how extractive a summary is), numbers in a
+summary not found in its article, and the flags and facts that the checks wrote into a batch record.
 
 Inputs (`load_pairs`): JSONL files (one record per item; field names configurable), aligned text files (one item
 per line), or batch output (`newsdesk batch` JSONL files or their directory) with a references file keyed by
@@ -238,8 +238,10 @@ def item_measures(task: str, pred: str, source: str | None, record: dict | None)
     if source:
         src = char_tokens(source)
         m["source_length"] = len(src)
-        m["compression"] = len(pred_units) / len(src) if src else None
-        if zh:
+        if not zh:  # English words per Chinese character: a very low value means something was left out
+            m["words_per_source_char"] = len(pred_units) / len(src) if src else None
+        else:
+            m["compression"] = len(pred_units) / len(src) if src else None
             m["copy_rate"] = copy_rate(pred_units, src)
             for n in (2, 3, 4):
                 m[f"novel_{n}gram"] = novel_ngrams(pred_units, src, n)
@@ -408,7 +410,7 @@ def load_pairs(pred: str | Path | list, ref: str | Path | None = None, *, task: 
             fields["ref"] = ref_field
         pairs = [Pair(plain_key(n, r), p, refs_inline[n] if refs_inline else None, s, r)
                  for n, (r, p, s) in enumerate(pred_items)]
-        return Inputs(pairs, notes, fields)
+        return Inputs(pairs, notes + _empty_refs(pairs), fields)
 
     if _is_jsonl(ref_path):
         refs = _read_jsonl(ref_path)
@@ -435,6 +437,9 @@ def load_pairs(pred: str | Path | list, ref: str | Path | None = None, *, task: 
             unmatched = []
             for r, p, s in pred_items:
                 k = _key(r, key_fields)
+                if k in seen:
+                    raise InputError(f"two predictions have the key {k!r}; keys must be unique (the same issue "
+                                     "passed twice?).")
                 if k in by_key:
                     ref_rec = by_key[k]
                     if s is None:
@@ -454,7 +459,7 @@ def load_pairs(pred: str | Path | list, ref: str | Path | None = None, *, task: 
             if not pairs:
                 raise InputError(f"no prediction matches a reference by {'+'.join(key_fields)}; check the keys "
                                  "(batch output is keyed by issue and index, counted from 0).")
-            return Inputs(pairs, notes, fields)
+            return Inputs(pairs, notes + _empty_refs(pairs), fields)
         ref_texts = [str(r.get(rf) or "") for r in refs]
         ref_sources = [None] * len(refs)
         sf = _pick(refs, source_field, SOURCE_FIELDS, "source", ref_path)
@@ -470,10 +475,12 @@ def load_pairs(pred: str | Path | list, ref: str | Path | None = None, *, task: 
     key_fields = None
     pairs = [Pair(str(n + 1), p, rt, s if s is not None else rs, r)
              for n, ((r, p, s), rt, rs) in enumerate(zip(pred_items, ref_texts, ref_sources))]
-    empty = [p.key for p in pairs if not p.ref.strip()]
-    if empty:
-        notes.append(f"{len(empty)} reference(s) are empty (scored as 0): items {', '.join(empty[:20])}")
-    return Inputs(pairs, notes, fields)
+    return Inputs(pairs, notes + _empty_refs(pairs), fields)
+
+
+def _empty_refs(pairs: list[Pair]) -> list[str]:
+    empty = [p.key for p in pairs if p.ref is not None and not p.ref.strip()]
+    return [f"{len(empty)} reference(s) are empty (scored as 0): {', '.join(empty[:20])}"] if empty else []
 
 
 # --- scoring --------------------------------------------------------------------------------------------------
@@ -510,7 +517,7 @@ def evaluate(inputs: Inputs, task: str = "summary") -> dict:
                 it["ref_length"] = len(char_tokens(p.ref))
     corpus["items"] = len(items)
     corpus["length (mean)"] = _mean(it["length"] for it in items)
-    for name in ("compression", "copy_rate", "novel_2gram", "novel_3gram", "novel_4gram"):
+    for name in ("compression", "words_per_source_char", "copy_rate", "novel_2gram", "novel_3gram", "novel_4gram"):
         v = _mean(it.get(name) for it in items)
         if v is not None:
             corpus[f"{name} (mean)"] = v

@@ -157,6 +157,9 @@ def test_aligned_text_files_and_their_errors(tmp_path, pairs):
     assert [(p.pred, p.ref) for p in inputs.pairs] == list(zip(hyps, refs))
     result = ev.evaluate(inputs)
     assert result["corpus"]["items"] == len(hyps) and "copy_rate (mean)" in result["corpus"]
+    (tmp_path / "r2.txt").write_text("\n".join(refs[:-1] + [""]) + "\n", encoding="utf-8")
+    notes = ev.load_pairs(tmp_path / "p.txt", tmp_path / "r2.txt").notes
+    assert notes == [f"1 reference(s) are empty (scored as 0): {len(hyps)}"]
     (tmp_path / "short.txt").write_text("\n".join(refs[:-1]) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=f"{len(hyps)} predictions but {len(hyps) - 1} references"):
         ev.load_pairs(tmp_path / "p.txt", tmp_path / "short.txt")
@@ -196,6 +199,8 @@ def test_batch_output_with_references_keyed_by_issue_and_index(tmp_path, seed_te
     assert by_key["000_seed#1"]["flags"] == {"truncated": 1}
     assert result["corpus"]["flags"] == {"truncated": 1}
     assert by_key["000_seed#2"]["numbers_not_in_source"] == ["9999"]
+    with pytest.raises(InputError, match="two predictions have the key '000_seed#0'"):
+        ev.load_pairs([out, out], tmp_path / "refs.jsonl")  # the same issue passed twice
 
 
 def test_reference_free_mode_on_batch_output(tmp_path, seed_text):
@@ -263,3 +268,16 @@ def test_cli_translation_task(tmp_path, capsys):
     assert result["corpus"]["BLEU"] == sacrebleu.corpus_bleu(hyps, [refs]).score
     assert result["corpus"]["chrF++"] == sacrebleu.corpus_chrf(hyps, [refs], word_order=2).score
     assert result["signatures"]["BLEU"].startswith("nrefs:1")
+
+
+def test_reference_free_translation_of_batch_output(tmp_path, seed_text):
+    records = _batch_records(seed_text)
+    for r in records:
+        r["translation"] = "The city certified 25 companies." if r["index"] != 4 else ""
+    path, _ = write_issue(tmp_path, "000_seed", records)
+    result = ev.evaluate(ev.load_pairs(path, task="translation"), "translation")
+    items = {it["key"]: it for it in result["items"]}
+    assert items["000_seed#0"]["length"] == 5
+    assert items["000_seed#0"]["words_per_source_char"] == pytest.approx(5 / len(ev.char_tokens(records[0]["text"])))
+    assert items["000_seed#4"]["length"] == 0 and "copy_rate" not in items["000_seed#0"]
+    assert result["corpus"]["flags"] == {"truncated": 1}
