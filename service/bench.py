@@ -289,6 +289,8 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
               model: str | None = None, summary_model: str | None = None, batch_size: int = 8,
               device: str | None = None, baseline: bool = True, out_dir: str | Path | None = None,
               command: list[str] | None = None) -> tuple[dict, Path]:
+    """Run the systems one after the other; the results file is written after each one (with `complete`
+    false until the last is done), so a long run stopped half-way keeps what it measured."""
     names = list(sets or DEFAULT_SETS)
     data = {n: load_set(n, data_dir, limit) for n in names}
     empty = [n for n, ex in data.items() if not ex]
@@ -296,30 +298,44 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
         raise InputError(f"no items in set(s) {', '.join(empty)}.")
     payload = {n: (SETS[n].task, [e.source for e in ex]) for n, ex in data.items()}
     systems = ["service"] + (["baseline"] if baseline else [])
-    git = git_info()  # the code that runs, taken before the run
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    runs = {}
+    meta = {"command": command, "git": git_info(),  # the code that runs, taken before the run
+            "load_before": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "settings": {"sets": names, "limit": limit, "batch_size": batch_size, "decoding": "greedy",
+                         "cache": "none (fresh in-memory cache per set)", "systems": systems,
+                         "data_dir": str(Path(data_dir or default_data_dir()).resolve())}}
+    out = Path(out_dir or RESULTS_DIR)
+    path = out / f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{(meta['git']['commit'] or 'nogit')[:8]}.json"
+    runs: dict = {}
     for s in systems:
         print(f"bench: running {s} on {', '.join(f'{n} ({len(e)})' for n, e in data.items())} ...", file=sys.stderr)
         runs[s] = _in_child(run_system, s, model, summary_model, batch_size, device, payload)
+        result = _assemble(data, runs, meta, complete=len(runs) == len(systems))
+        from .outputs import atomic_write
 
+        atomic_write(path, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        print(f"bench: {s} done; results in {path}", file=sys.stderr)
+    return result, path
+
+
+def _assemble(data: dict[str, list[Example]], runs: dict, meta: dict, complete: bool) -> dict:
+    systems = list(runs)
+    first = runs["service"]
     result: dict = {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": command,
-        "git": git,
-        "model": runs["service"]["model"],
-        "summary_model": runs["service"]["summary_model"],
-        "prompt_versions": runs["service"]["prompt_versions"],
-        "machine": {**machine_info(), "device": runs["service"]["device"],
-                    "torch_threads": runs["service"]["torch_threads"],
-                    # other processes share the CPU: the 1-minute load average before and after the run
-                    "load_average": [round(load_before[0], 2) if load_before else None,
-                                     round(os.getloadavg()[0], 2) if load_before else None]},
-        "settings": {"sets": names, "limit": limit, "batch_size": batch_size, "decoding": "greedy",
-                     "cache": "none (fresh in-memory cache per set)",
-                     "data_dir": str(Path(data_dir or default_data_dir()).resolve())},
+        "complete": complete,
+        "command": meta["command"],
+        "git": meta["git"],
+        "model": first["model"],
+        "summary_model": first["summary_model"],
+        "prompt_versions": first["prompt_versions"],
+        "machine": {**machine_info(), "device": first["device"], "torch_threads": first["torch_threads"],
+                    # other processes share the CPU: the 1-minute load average before the run and now
+                    "load_average": [round(meta["load_before"], 2) if meta["load_before"] is not None else None,
+                                     round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None]},
+        "settings": meta["settings"],
         "sets": {}, "systems": {}, "outputs": {},
     }
+    both = "service" in runs and "baseline" in runs
     for n, examples in data.items():
         ds = SETS[n]
         refs = [e.ref for e in examples]
@@ -330,7 +346,7 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
             entry["systems"][s] = {**_quality(ds.task, r["outputs"], refs),
                                    **_speed(len(examples), r["tokens"], r["seconds"]),
                                    "generations": r["generations"]}
-        if baseline:
+        if both:
             sv, bl = runs["service"]["sets"][n], runs["baseline"]["sets"][n]
             entry["speed_ratio"] = bl["seconds"] / sv["seconds"] if sv["seconds"] else None
             entry["identical_outputs_pct"] = 100 * sum(a == b for a, b in zip(sv["outputs"], bl["outputs"])) / len(examples)
@@ -348,18 +364,12 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
             "description": (
                 "service path: Generator + backends, batched across items, sorted by length" if s == "service" else
                 "naive: plain transformers model.generate, batch size 1, same model and rendered prompts")}
-    if baseline:
+    if both:
         sv, bl = result["systems"]["service"], result["systems"]["baseline"]
         result["speed_ratio"] = {
             "items_per_min": sv["items_per_min"] / bl["items_per_min"] if bl["items_per_min"] else None,
             "tokens_per_s": sv["tokens_per_s"] / bl["tokens_per_s"] if bl["tokens_per_s"] else None}
-    out = Path(out_dir or RESULTS_DIR)
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    commit = (result["git"]["commit"] or "nogit")[:8]
-    from .outputs import atomic_write
-
-    path = atomic_write(out / f"{stamp}-{commit}.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    return result, path
+    return result
 
 
 def print_bench(result: dict, path: Path | None = None, console=None) -> None:

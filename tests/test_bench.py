@@ -76,7 +76,7 @@ def test_bench_end_to_end_with_tiny_model(tiny_chat, data_dir, tmp_path, capsys)
     assert len(files) == 1
     r = json.loads(files[0].read_text(encoding="utf-8"))
 
-    assert set(r["systems"]) == {"service", "baseline"}
+    assert r["complete"] is True and set(r["systems"]) == {"service", "baseline"}
     assert r["systems"]["service"]["batch_size"] == 4 and r["systems"]["baseline"]["batch_size"] == 1
     for s in ("service", "baseline"):
         v = r["systems"][s]
