@@ -93,7 +93,8 @@ def cmd_eval(args) -> int:
         if args.json:
             from .outputs import atomic_write
 
-            print(f"JSON: {atomic_write(args.json, to_json(result) + chr(10))}")
+            written = atomic_write(args.json, to_json(result) + "\n")
+            print(f"JSON: {written}")
     if args.report:
         print(f"report: {write_report(result, args.report)}", file=sys.stderr if args.json == "-" else sys.stdout)
     return 0

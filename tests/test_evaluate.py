@@ -250,6 +250,11 @@ def test_cli_json_and_reports(tmp_path, pairs, capsys):
     assert len(links) == 2 and all((tmp_path / p).read_bytes().startswith(b"\x89PNG") for p in links)
     assert "| item |" in md
 
+    assert main(["eval", "--pred", str(preds), "--json", str(tmp_path / "o.json")]) == 0
+    assert "JSON: " in capsys.readouterr().out
+    written = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
+    assert written["mode"] == "reference-free" and len(written["items"]) == len(pairs)
+
     assert main(["eval", "--pred", str(preds), "--ref", str(tmp_path / "none.jsonl")]) == 2
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(InputError, match=r"\.html or \.md"):
