@@ -81,6 +81,7 @@ def test_bench_end_to_end_with_tiny_model(tiny_chat, data_dir, tmp_path, capsys)
     for s in ("service", "baseline"):
         v = r["systems"][s]
         assert v["items"] == 4 and v["tokens"] > 0 and v["tokens_per_s"] > 0 and v["items_per_min"] > 0
+        assert v["cpu_seconds"] > 0 and v["tokens_per_cpu_s"] > 0
         assert v["peak_rss_mb"] > 50  # torch alone takes more
     assert r["speed_ratio"]["items_per_min"] > 0 and r["speed_ratio"]["tokens_per_s"] > 0
 
