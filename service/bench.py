@@ -404,16 +404,17 @@ def print_bench(result: dict, path: Path | None = None, console=None) -> None:
     m = result["machine"]
     sp = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"speed · {m.get('cpu_model')} · {m.get('cores')} cores · {m.get('torch_threads')} threads "
                      f"· {m.get('device')}")
-    for h in ("system", "batch", "tokens", "gen s", "tok/s", "it/min", "tok/cpu-s", "RSS MB", "load s"):
+    for h in ("system", "batch", "tokens", "gen s", "tok/s", "it/min", "tok/cpu-s", "RSS MB"):
         sp.add_column(h, justify="left" if h == "system" else "right", no_wrap=True)
     for s, v in result["systems"].items():
         sp.add_row(s, str(v["batch_size"]), str(v["tokens"]), f"{v['seconds']:.0f}",
                    f"{v['tokens_per_s'] or 0:.2f}", f"{v['items_per_min'] or 0:.2f}",
-                   f"{v.get('tokens_per_cpu_s') or 0:.2f}", f"{v['peak_rss_mb']:.0f}", f"{v['load_seconds']:.1f}")
+                   f"{v.get('tokens_per_cpu_s') or 0:.2f}", f"{v['peak_rss_mb']:.0f}")
     console.print(sp)
     console.print("gen s: generation wall time; it/min: items per minute; tok/cpu-s: tokens per second of the "
                   "process's CPU time (all threads; less sensitive to other load); RSS MB: peak resident memory of "
-                  "the system's process (model included); load s: model loading, not in gen s")
+                  "the system's process (model included). Model loading, not in gen s: "
+                  + ", ".join(f"{s} {v['load_seconds']:.1f} s" for s, v in result["systems"].items()))
     loads = "; ".join(f"{s} {v['load_average'][0]} -> {v['load_average'][1]}" for s, v in result["systems"].items()
                       if len(v.get("load_average") or []) == 2)
     if loads:
