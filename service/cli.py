@@ -1,4 +1,4 @@
-"""Command line: `newsdesk batch | segment | segment-eval | models` (and `python -m service ...`)."""
+"""Command line: `newsdesk batch | segment | segment-eval | eval | bench | models` (and `python -m service ...`)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,9 @@ def cmd_segment(args) -> int:
 def cmd_segment_eval(args) -> int:
     from .segeval import evaluate, gold_path, pages_with_gold
 
-    gold_dir = Path(args.gold)
+    from .registry import REPO_ROOT
+
+    gold_dir = Path(args.gold) if args.gold else REPO_ROOT / "corpus" / "gold"
     if not gold_dir.is_dir():
         raise NewsdeskError(f"{gold_dir} is not a directory of gold files; pass --gold DIR.")
     pages = [Path(p) for p in args.pages] if args.pages else pages_with_gold(gold_dir)
@@ -129,6 +131,33 @@ def cmd_segment_eval(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, load_pairs
+    from .report import print_table, to_json, write_report
+
+    inputs = load_pairs(args.pred, args.ref, task=args.task, source=args.source, pred_field=args.pred_field,
+                        ref_field=args.ref_field, source_field=args.source_field, key=args.key)
+    result = evaluate(inputs, args.task)
+    if args.json == "-":
+        print(to_json(result))
+    else:
+        print_table(result, items=args.items)
+        if args.json:
+            from .outputs import atomic_write
+
+            written = atomic_write(args.json, to_json(result) + "\n")
+            print(f"JSON: {written}")
+    if args.report:
+        print(f"report: {write_report(result, args.report)}", file=sys.stderr if args.json == "-" else sys.stdout)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import main_bench
+
+    return main_bench(args)
+
+
 def cmd_models_list(args) -> int:
     from . import provision
     from .registry import profiles
@@ -155,7 +184,7 @@ def cmd_models_fetch(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="newsdesk", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="newsdesk", description="Chinese newspaper pages in; per article a Chinese summary and an English translation out.")
     ap.add_argument("--version", action="version", version=f"newsdesk {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -179,12 +208,56 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
     s.set_defaults(func=cmd_segment)
 
-    e = sub.add_parser("segment-eval", help="score segmentation against gold annotations (no model needed)")
-    e.add_argument("pages", nargs="*", help="page files (default: every page named in the gold directory)")
-    e.add_argument("--gold", default="corpus/gold", help="directory of <page stem>.json gold files")
-    e.add_argument("--json", action="store_true", help="print all figures and errors as JSON")
-    e.add_argument("-v", "--verbose", action="store_true", help="list every error under its page")
-    e.set_defaults(func=cmd_segment_eval)
+    se = sub.add_parser("segment-eval", help="score segmentation against gold annotations (no model needed)")
+    se.add_argument("pages", nargs="*", help="page files (default: every page named in the gold directory)")
+    se.add_argument("--gold", help="directory of <page stem>.json gold files (default: corpus/gold in the repository)")
+    se.add_argument("--json", action="store_true", help="print all figures and errors as JSON")
+    se.add_argument("-v", "--verbose", action="store_true", help="list every error under its page")
+    se.set_defaults(func=cmd_segment_eval)
+
+    e = sub.add_parser("eval", help="score summaries or translations, with references or without",
+                       description="Score predictions against references (ROUGE for Chinese summaries, BLEU and "
+                       "chrF++ for English translations), or without references (length, compression, copy rate, "
+                       "novel n-grams, numbers not in the source, flags).")
+    e.add_argument("--pred", nargs="+", required=True, metavar="P",
+                   help="predictions: JSONL file(s), `newsdesk batch` output (.jsonl files or their directory), "
+                        "or a text file with one item a line")
+    e.add_argument("--ref", metavar="R", help="references: JSONL (matched by id, or by issue+index for batch "
+                   "output) or a text file aligned with the predictions; leave out for reference-free scores")
+    e.add_argument("--task", choices=["summary", "translation"], default="summary",
+                   help="what is scored: Chinese summaries (ROUGE) or English translations (BLEU, chrF++)")
+    e.add_argument("--source", metavar="S", help="source texts aligned with text predictions, one a line "
+                   "(JSONL and batch records carry theirs in `text`)")
+    e.add_argument("--pred-field", help="JSONL field of the prediction (default: summary / translation, "
+                   "prediction, pred, hypothesis, output)")
+    e.add_argument("--ref-field", help="JSONL field of the reference (default: summary / translation, "
+                   "reference, ref, target); without --ref it is read from the prediction records")
+    e.add_argument("--source-field", help="JSONL field of the source text (default: text, source, src, short_text)")
+    e.add_argument("--key", help="comma-separated fields that match predictions to references "
+                   "(default: id, else issue,index, else line order)")
+    e.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the full result as JSON instead of tables (or write it to FILE)")
+    e.add_argument("--report", metavar="FILE", help="write a report with plots: FILE.html or FILE.md")
+    e.add_argument("--items", action=argparse.BooleanOptionalAction, default=None,
+                   help="show the per-item table (default: when there are at most 30 items)")
+    e.set_defaults(func=cmd_eval)
+
+    bn = sub.add_parser("bench", help="benchmark the service against a naive baseline on the development sets",
+                        description="Runs the service path (batched) and a naive baseline (plain transformers, "
+                        "batch size 1, same model and prompts) on the same items of the development sets; prints "
+                        "quality (BLEU, chrF++, ROUGE) and speed, and writes a JSON result.")
+    bn.add_argument("--data", help="evaluation-data folder (default ../shared/eval-data beside the repository, "
+                    "or NEWSDESK_EVAL_DATA)")
+    bn.add_argument("--sets", help="comma-separated sets: flores, wmt17, wmt18, tico19, lcsts "
+                    "(default flores,wmt17,wmt18,lcsts)")
+    bn.add_argument("--limit", type=int, help="first N items of each set (default: all)")
+    bn.add_argument("--out", help="results folder (default bench/results/ in the repository)")
+    bn.add_argument("--no-baseline", action="store_true", help="run the service only")
+    bn.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
+    bn.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
+    bn.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    bn.add_argument("--batch-size", type=int, default=8, help="the service's generation batch size (default 8)")
+    bn.set_defaults(func=cmd_bench)
 
     m = sub.add_parser("models", help="list or fetch models")
     msub = m.add_subparsers(dest="models_command", required=True)
