@@ -85,7 +85,7 @@ def read_csv(path: str | Path) -> dict[str, Entry]:
         extra = row.pop(None, None) or []  # an unquoted comma in the note: keep the rest of the line in it
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         if extra:
-            row["note"] = ", ".join([row.get("note", ""), *extra]).strip(", ")
+            row["note"] = ", ".join(x.strip() for x in [row.get("note", ""), *extra] if x.strip())
         zh, en = row.get("zh", ""), row.get("en", "")
         if not zh or zh.startswith("#"):
             continue

@@ -38,6 +38,7 @@ class Pipeline:
                  log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True):
         """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
         but neither pre-renders facts in the prompts nor re-translates (for comparisons)."""
+        self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
         self.translate_profile = model if isinstance(model, Profile) else resolve(model)
         self.summary_profile = (summary_model if isinstance(summary_model, Profile)
                                 else resolve(summary_model) if summary_model else self.translate_profile)
@@ -45,7 +46,6 @@ class Pipeline:
             raise ModelError(f"{self.translate_profile.name} cannot translate; pick a chat or translation model.")
         if "summarize" not in self.summary_profile.tasks:
             raise ModelError(f"{self.summary_profile.name} cannot summarise; pick a chat or summarization model.")
-        self.context = checks.Context(Glossary.load(*glossary))  # before the model: a bad file fails fast
         translator: Backend = load(self.translate_profile, device, log=log)
         summarizer = (translator if self.summary_profile.name == self.translate_profile.name
                       else load(self.summary_profile, device, log=log))
