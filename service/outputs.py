@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .checks import tally
+
 
 def atomic_write(path: str | Path, text: str) -> Path:
     """Write to a temporary file beside `path`, fsync, then rename: readers see the old file or the new one."""
@@ -36,16 +38,6 @@ def _flag_line(f: dict) -> str:
     return f"> ⚠ **{f['kind']}**{where}: {f['message']}"
 
 
-STATUSES = ("verified", "repaired", "flagged")
-
-
-def _count(facts: list[dict]) -> dict:
-    out = {"checked": len(facts), **{s: 0 for s in STATUSES}}
-    for f in facts:
-        out[f["status"]] += 1
-    return out
-
-
 def issue_report(issue: str, records: list[dict]) -> dict:
     """What the fact checks found in one issue: totals, by where (headline / translation / summary) and by
     category (number / name / term / extra_number), per article, and the flags by kind."""
@@ -57,13 +49,13 @@ def issue_report(issue: str, records: list[dict]) -> dict:
     return {
         "issue": issue,
         "items": len(records),
-        "facts": _count(facts),
-        "by_where": {w: _count([f for f in facts if f["where"] == w]) for w in ("headline", "translation", "summary")},
-        "by_category": {c: _count([f for f in facts if f["category"] == c])
+        "facts": tally(facts),
+        "by_where": {w: tally([f for f in facts if f["where"] == w]) for w in ("headline", "translation", "summary")},
+        "by_category": {c: tally([f for f in facts if f["category"] == c])
                         for c in dict.fromkeys(f["category"] for f in facts)},
         "flags": dict(sorted(flags.items())),
         "articles": [{"index": r["index"], "headline": r["headline"], "headline_en": r["headline_en"],
-                      **_count(r.get("facts", [])), "flags": len(r["flags"])} for r in records],
+                      **tally(r.get("facts", [])), "flags": len(r["flags"])} for r in records],
     }
 
 
@@ -94,7 +86,7 @@ def to_markdown(issue: str, records: list[dict]) -> str:
         if meta:
             lines += ["", f"*{meta}*"]
         if r.get("facts"):
-            lines += ["", f"*Facts: {_counts_line(_count(r['facts']))}*"]
+            lines += ["", f"*Facts: {_counts_line(tally(r['facts']))}*"]
         lines += ["", "### 摘要", "", r["summary"] or "—", "", "### Translation", "", r["translation"] or "—", ""]
         if r["flags"]:
             lines += [_flag_line(f) for f in r["flags"]] + [""]

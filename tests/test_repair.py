@@ -86,15 +86,19 @@ def _answer(job, text):
     job.result = Generation(text, len(text.split()), True, 0.0)
 
 
+def planned(pipe, text: str, translation: str, summary: str = "摘要。"):
+    """A Draft planned by the real Generator, its first-round jobs answered by hand."""
+    d = pipe.generator.plan(pipe.preprocess(from_text(text))[0])
+    for j in d.jobs:
+        _answer(j, {"headline": "Cost savings", "translate": translation}.get(j.role, summary))
+    return d
+
+
 def test_a_repair_that_checks_better_replaces_the_passage(tiny_pipe):
     """Jobs planned by the real Generator (tiny model), answers written by hand: the first attempt scales the
     amount wrongly, the repair gets it right, so the record uses the repair and calls the fact repaired."""
-    text = "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元。工伤数下降约57%。\n"
-    item = tiny_pipe.preprocess(from_text(text))[0]
-    d = tiny_pipe.generator.plan(item)
-    for j in d.jobs:
-        _answer(j, {"headline": "Cost savings", "translate":
-                    "The companies saved about 316.4 million yuan. Injuries fell by about 57%."}.get(j.role, "摘要。"))
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元。工伤数下降约57%。\n",
+                "The companies saved about 316.4 million yuan. Injuries fell by about 57%.")
     repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert [j.replaces for j in repairs] == [("translate", (0, 0))] * 2
     _answer(repairs[0], "The companies saved about 3.164 million yuan in total.")
@@ -111,12 +115,8 @@ def test_a_repair_that_checks_better_replaces_the_passage(tiny_pipe):
 
 def test_a_worse_repair_is_not_used(tiny_pipe):
     """Hand-written answers: the repair drops the amount, so the first attempt stays and the fact is flagged."""
-    text = "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元,工伤数下降约57%。\n"
-    item = tiny_pipe.preprocess(from_text(text))[0]
-    d = tiny_pipe.generator.plan(item)
-    for j in d.jobs:
-        _answer(j, {"headline": "Cost savings", "translate":
-                    "The companies saved about 316.4 million yuan, and injuries fell by about 57%."}.get(j.role, "摘要。"))
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元,工伤数下降约57%。\n",
+                "The companies saved about 316.4 million yuan, and injuries fell by about 57%.")
     repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert len(repairs) == 1
     _answer(repairs[0], "The companies saved money.")
@@ -132,12 +132,8 @@ def test_a_worse_repair_is_not_used(tiny_pipe):
 
 def test_passages_that_pass_are_not_retranslated(tiny_pipe):
     """Hand-written answers that are right: no repair jobs, every fact verified."""
-    text = "节约成本\n\n本报讯(融媒记者 俞梦婷)永康企业累计节约成本约316.4万元。\n"
-    item = tiny_pipe.preprocess(from_text(text))[0]
-    d = tiny_pipe.generator.plan(item)
-    for j in d.jobs:
-        _answer(j, {"headline": "Cost savings", "translate": "Yongkang companies saved about 3,164,000 yuan."}
-                .get(j.role, "永康企业节约成本约316.4万元。"))
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)永康企业累计节约成本约316.4万元。\n",
+                "Yongkang companies saved about 3,164,000 yuan.", "永康企业节约成本约316.4万元。")
     assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
     facts, _ = checks.check_facts(d, tiny_pipe.context)
     assert {(f["where"], f["source"], f["status"]) for f in facts} == {
@@ -147,11 +143,8 @@ def test_passages_that_pass_are_not_retranslated(tiny_pipe):
 
 def test_summary_numbers_must_be_in_the_article(tiny_pipe):
     """Hand-written summary with a number the article does not have: flagged, the right one verified."""
-    text = "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元。\n"
-    d = tiny_pipe.generator.plan(tiny_pipe.preprocess(from_text(text))[0])
-    for j in d.jobs:
-        _answer(j, {"headline": "Cost savings", "translate": "Companies saved about 3.164 million yuan."}
-                .get(j.role, "企业节约成本316.4万元,惠及500家企业。"))
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元。\n",
+                "Companies saved about 3.164 million yuan.", "企业节约成本316.4万元,惠及500家企业。")
     facts, flags = checks.check_facts(d, tiny_pipe.context)
     summary = {f["source"]: f["status"] for f in facts if f["where"] == "summary"}
     assert summary == {"316.4万元": "verified", "500家": "flagged"}
