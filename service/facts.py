@@ -109,13 +109,11 @@ def parse_chinese(s: str) -> Decimal | None:
 
 
 def fmt(v: Decimal) -> str:
-    """3164000 -> '3,164,000'; 24725.21 -> '24,725.21'; 2024 stays '2024' only via `fmt_year`."""
+    """3164000 -> '3,164,000'; 24725.21 -> '24,725.21'; 30.0304 stays exact (no rounding, no exponent)."""
     v = v.normalize()
-    sign, digits, exp = v.as_tuple()
-    if exp > 0:
+    if v.as_tuple().exponent > 0:
         v = v.quantize(Decimal(1))
-    text = f"{v:,f}"
-    return text
+    return f"{v:,f}"
 
 
 def english_number(v: Decimal) -> str:
