@@ -2,6 +2,9 @@
 scripts/setup.sh). Slow on a CPU (the page, plus the re-translations of failing passages). Run it alone with
 `flock /tmp/newsdesk-real-model.lock .venv/bin/python -m pytest -m real_model tests/test_real_model_facts.py`.
 
+The generation cache is a fresh file, or the one named by NEWSDESK_TEST_CACHE (e.g. the cache of a
+`newsdesk batch corpus/ --cache FILE` run, to check that run's outputs without generating again).
+
 The assertions re-read every paragraph of the output independently of the pipeline's own bookkeeping: each
 numeric fact of the source that the English paragraph lacks, and each English number the source does not back,
 must come with a flag; so must each number of the Chinese summary that the article does not have.
@@ -9,6 +12,7 @@ must come with a flag; so must each number of the Chinese summary that the artic
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,7 +28,8 @@ SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_fd4f6e000473b793
 
 @pytest.fixture(scope="module")
 def seed_records(tmp_path_factory):
-    pipe = Pipeline(cache_path=tmp_path_factory.mktemp("real") / "c.sqlite", log=lambda m: None)
+    cache = os.environ.get("NEWSDESK_TEST_CACHE") or tmp_path_factory.mktemp("real") / "c.sqlite"
+    pipe = Pipeline(cache_path=cache, log=lambda m: None)
     return pipe.process(read_file(SEED))
 
 
