@@ -34,14 +34,18 @@ def tiny_pipe(tiny_chat, tmp_path_factory):
 
 
 def test_first_translation_gets_facts_prerendered(tiny_pipe):
-    """Tiny random model: the prompt of the first attempt has the amount and date in English and the names listed."""
-    d = next(iter(drafts(tiny_pipe, PAGE).values()))
+    """Tiny random model: the text of the first attempt has the amount, date, name and term in English."""
+    d = next(iter(drafts(tiny_pipe, PAGE.replace("试点企业", "永康企业")).values()))
     body = d.of("translate")[0]
-    prompt = body.input[-1]["content"]
-    assert "3.164 million yuan" in prompt and "316.4万元" not in prompt
-    assert "December 23" in prompt
-    assert "王锦悦 = Wang Jinyue" in prompt
-    assert body.source.startswith("12月23日")  # the job's source stays the original text: checks read that
+    passage = body.input[-1]["content"].split("\n\n")[-1]
+    assert passage == ("December 23,Yongkang企业累计节约成本约3.164 million yuan。"
+                       "市民Wang Jinyue说,企业工伤数下降约57%。")
+    assert body.source.startswith("12月23日,永康企业")  # the job's source stays the original text: checks read that
+
+
+def test_what_cannot_be_written_in_place_is_listed(tiny_pipe):
+    assert tiny_pipe.repair.notes("每万名老年人口拥有床位21.77张") == "Use these English renderings:\n- 每万 = per 10,000\n"
+    assert tiny_pipe.repair.notes("企业节约成本316.4万元") == ""
 
 
 def test_failing_passage_is_retranslated_and_flagged_when_still_wrong(tiny_pipe):
@@ -51,11 +55,12 @@ def test_failing_passage_is_retranslated_and_flagged_when_still_wrong(tiny_pipe)
     body = d.of("translate")[0]
     repairs = [j for j in d.jobs if j.role == "repair" and j.replaces == ("translate", body.seq)]
     assert len(repairs) == 2  # two sentences
-    assert all(j.result is not None and j.template == "translate_repair@1" for j in repairs)
+    assert all(j.result is not None and j.template.startswith("translate_repair@") for j in repairs)
     first = repairs[0].input[-1]["content"]
     assert "An earlier translation made these mistakes" in first
-    assert "316.4万元 is 3.164 million yuan (3,164,000 yuan)" in first
-    assert "3.164 million yuan" in first.split("\n\n")[-1]  # the sentence itself, pre-rendered
+    assert "it must say 3.164 million yuan" in first
+    assert first.split("\n\n")[-1] == "December 23,试点企业累计节约成本约3.164 million yuan。"  # pre-rendered
+    assert "316.4" not in first  # shown the Chinese form, the model copies its digits again
     assert all(tiny_pipe.cache.get(j.key) is not None for j in repairs)
 
     rec = tiny_pipe.postprocess(from_text(PAGE), d)
@@ -181,7 +186,7 @@ def test_batch_writes_the_report_and_takes_a_user_glossary(tiny_chat, tmp_path, 
     assert any(f["source"] == "方岩" and f["expected"] == "Fangyan Mountain" for f in facts)
     with sqlite3.connect(cache) as db:
         prompts = [row[0] for row in db.execute("SELECT input FROM generations WHERE template LIKE 'translate@%'")]
-    assert any("方岩 = Fangyan Mountain" in p for p in prompts)
+    assert any("Fangyan Mountain景区" in p for p in prompts)
     assert records[0]["people"][0]["en"] == "Yu Mengting" and records[0]["byline_en"] == "Reporter Yu Mengting"
     md = (out / "p.md").read_text(encoding="utf-8")
     assert "## Fact check" in md and "Reporter Yu Mengting" in md
