@@ -4,9 +4,9 @@
     forward:    generate summaries and translations, batched across articles, cached
     postprocess: run the checks, build one output record per article
 
-Faithfulness (service/repair.py, service/checks.py): translation prompts get the passage's amounts and dates
-pre-rendered in English and its names and glossary terms listed; a follow-up re-translates passages that fail
-the checks; each record lists its checked facts (`facts`) with status verified / repaired / flagged.
+Faithfulness (service/repair.py, service/checks.py): translation prompts get the passage's amounts, dates,
+names and glossary terms pre-rendered in English; a follow-up re-translates passages that fail the checks; each
+record lists its checked facts (`facts`) with status verified / repaired / flagged.
 
 `Pipeline.run(doc)` yields records as articles finish; `Pipeline.process(doc)` returns them in page order.
 """
