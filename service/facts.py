@@ -72,6 +72,15 @@ class Fact:
     def hint(self) -> str:
         return f"{self.text} = {self.english}"
 
+    def inline(self, digits: bool = False) -> str:
+        """The rendering to write in place of the source text: '3.164 million yuan', or with `digits` (and for
+        mantissas of more than three decimals, which the model rescales wrongly: 3.9279 million -> 392,790,000)
+        the full figure '3,927,900 yuan'."""
+        short, _, full = self.english.partition(" (")
+        if full and (digits or len(re.sub(r"\D", "", short.split(".")[-1])) > 3 and "." in short):
+            return full.rstrip(")")
+        return short
+
     def as_dict(self) -> dict:
         return {"kind": self.kind, "text": self.text, "value": self.value, "english": self.english}
 

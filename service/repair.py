@@ -10,9 +10,10 @@ is listed in the prompt instead.
 
 After the first round, `Repair.followup` (a Generator follow-up, so repairs of all articles are batched and
 cached like any other job) checks every translated passage (service/checks.py); a passage with a failed check is
-translated again, one sentence at a time, with the same pre-rendering plus a list of what the first attempt got
-wrong (prompts/translate_repair.toml). When those jobs are done it keeps, per passage, the attempt with fewer
-failed checks (`Draft.revised`); whatever still fails is flagged by the checks, with what was expected and found.
+translated again, one sentence at a time, with the same pre-rendering (amounts now as full figures: 3,164,000
+yuan) plus a list of what the first attempt got wrong (prompts/translate_repair.toml). When those jobs are
+done it keeps, per passage, the attempt with fewer failed checks (`Draft.revised`); whatever still fails is
+flagged by the checks, with what was expected and found.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ class Repair:
         return prompts.load(TEMPLATE).id
 
     # --- pre-rendering ----------------------------------------------------------------------------------
-    def prerender(self, item: Item, source: str) -> str:
-        """The source with its scaled amounts, Chinese numerals, dates, names and glossary terms in English."""
-        spans = [(f.start, f.end, f.english.split(" (")[0]) for f in F.extract_zh(source)
-                 if f.needs_hint and f.kind in _INLINE]
+    def prerender(self, item: Item, source: str, digits: bool = False) -> str:
+        """The source with its scaled amounts, Chinese numerals, dates, names and glossary terms in English
+        (with `digits`, amounts as full figures: 3,164,000 yuan rather than 3.164 million yuan)."""
+        spans = [(f.start, f.end, f.inline(digits)) for f in F.extract_zh(source) if f.needs_hint and f.kind in _INLINE]
         names, terms = self.ctx.passage_terms(item, source)
         for s, e, en in [(s, e, en) for s, e, _, en in names] + [(s, e, entry.en) for s, e, entry in terms]:
             if not any(a < e and s < b for a, b, _ in spans):
@@ -102,7 +103,7 @@ class Repair:
             problems = _problems(sentence, start, found)
             header = "An earlier translation made these mistakes; do not repeat them:\n" if problems else ""
             r = gen.job(d.item, "repair", (job.role, *job.seq, k), "translate", sentence, template=TEMPLATE,
-                        text=self.prerender(d.item, sentence), notes=self.notes(sentence),
+                        text=self.prerender(d.item, sentence, digits=True), notes=self.notes(sentence),
                         problems=header + "".join(f"- {p}\n" for p in problems[:MAX_PROBLEMS]))
             r.replaces = (job.role, job.seq)
             jobs.append(r)
@@ -121,7 +122,7 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
             continue
         inside = start <= f.start < end
         if f.category == "number" and inside:
-            right = f.expected.split(" (")[0]
+            right = f.expected.partition(" (")[2].rstrip(")") or f.expected
             out.append(f"it must say {right}; it " + (f"wrongly wrote {f.found}" if f.found else "left it out"))
         elif f.category == "name" and inside:
             out.append(f"it left out the name {f.expected}")

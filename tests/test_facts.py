@@ -48,6 +48,13 @@ def test_amount_english_rendering():
     assert one("1.15万平方米").english == "11,500 square metres"
 
 
+def test_inline_rendering_avoids_long_decimals():
+    assert one("316.4万元").inline() == "3.164 million yuan"
+    assert one("316.4万元").inline(digits=True) == "3,164,000 yuan"
+    assert one("392.79万元").inline() == "3,927,900 yuan"  # 3.9279 million came back as 392,790,000
+    assert one("12月23日").inline(digits=True) == "December 23"
+
+
 @pytest.mark.parametrize("text, pct", [("下降约57%", "57"), ("下降约５７％", "57"), ("百分之五十七", "57"),
                                        ("应用率达68.3%", "68.3"), ("提高3.5个百分点", "3.5")])
 def test_percentages(text, pct):

@@ -58,8 +58,8 @@ def test_failing_passage_is_retranslated_and_flagged_when_still_wrong(tiny_pipe)
     assert all(j.result is not None and j.template.startswith("translate_repair@") for j in repairs)
     first = repairs[0].input[-1]["content"]
     assert "An earlier translation made these mistakes" in first
-    assert "it must say 3.164 million yuan" in first
-    assert first.split("\n\n")[-1] == "December 23,试点企业累计节约成本约3.164 million yuan。"  # pre-rendered
+    assert "it must say 3,164,000 yuan" in first
+    assert first.split("\n\n")[-1] == "December 23,试点企业累计节约成本约3,164,000 yuan。"  # as a full figure now
     assert "316.4" not in first  # shown the Chinese form, the model copies its digits again
     assert all(tiny_pipe.cache.get(j.key) is not None for j in repairs)
 
