@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import cn2an
 
@@ -140,7 +140,7 @@ def _scaled(num: Decimal, scale: str) -> Decimal:
 
 # --- Chinese extraction --------------------------------------------------------------------------------
 _DAY = rf"(?:\d{{1,2}}|[{_ZH_DIGIT}十]{{1,3}})"
-_MON = rf"(?:\d{{1,2}}|十[一二]?|[一二三四五六七八九])"
+_MON = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _YEAR = rf"(?:\d{{4}}|[{_ZH_DIGIT}]{{4}})"
 _RANGE_SEP = r"(?:至|到|—|－|-|~|～)"
 _PATTERNS: list[tuple[str, re.Pattern]] = [
