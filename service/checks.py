@@ -1,16 +1,29 @@
 """Checks on generated text. Every problem becomes a flag in the output; nothing is silently dropped.
 
 A flag is a dict: `kind`, `message`, and where known `span` (character offsets into the original file),
-`expected` and `found`. The checks here cover the mechanics of generation (cut-off output, untranslated Chinese,
-a summary that is not Chinese or not 2-4 sentences); the faithfulness of facts is checked separately.
+`expected` and `found`. Two groups of checks live here:
+- mechanics of generation: cut-off output, untranslated Chinese, a summary that is not Chinese or not 2-4
+  sentences (`check_generation`, `check_summary`);
+- faithfulness (`check_passage`, `check_facts`): every numeric fact of a source passage (service/facts.py)
+  must appear, correctly scaled, in its English; every number in the English must be backed by the source;
+  people's names (pinyin, surname first) and glossary terms must appear; a translation much shorter than its
+  source probably left something out; every number in the Chinese summary must be in the article.
+  Each fact gets a status: `verified` (right at the first attempt), `repaired` (right after a re-translation,
+  service/repair.py) or `flagged` (still wrong or missing: a flag says what was expected and what was found).
+  Nothing is reported as verified that was not checked.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from . import facts as F
 from .chinese import CJK, cjk_share, split_sentences
 from .generate import Draft, Job
+from .glossary import Glossary
+from .names import find_people, name_variants, pinyin_name
+from .segment import Item
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -26,26 +39,42 @@ def flag(kind: str, message: str, *, span=None, expected=None, found=None, sever
     return out
 
 
-def job_span(d: Draft, job: Job) -> list[int] | None:
-    """Original-file span of a translation chunk (or the whole item for other jobs)."""
-    if job.role != "translate":
-        return list(d.item.span)
-    p, c = job.seq[0], job.seq[1]
-    before = sum(len(j.source) for j in d.of("translate") if j.seq[0] == p and j.seq[1] < c)
-    return d.item.locate(p, before, before + len(job.source))
+def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list[int] | None:
+    """Original-file span of characters [start, end) of a job's source (default: all of it). Exact for body
+    chunks and their repairs; a headline maps into the item's first line; other jobs get the whole item."""
+    end = len(job.source) if end is None else end
+    if job.replaces and job.role == "repair":  # one sentence of a re-translated passage
+        target = next((j for j in d.jobs if (j.role, j.seq) == job.replaces), None)
+        if target is not None:
+            offset = sum(len(s) for s in split_sentences(target.source)[:job.seq[-1]])
+            return job_span(d, target, offset + start, offset + end)
+    if job.role == "translate":
+        p, c = job.seq[0], job.seq[1]
+        before = sum(len(j.source) for j in d.of("translate") if j.seq[0] == p and j.seq[1] < c)
+        return d.item.locate(p, before + start, before + end)
+    if job.role == "headline" and end <= len(d.item.headline) and (start, end) != (0, len(job.source)):
+        return [d.item.span[0] + start, d.item.span[0] + end]
+    return list(d.item.span)
+
+
+def _in_use(d: Draft, j: Job) -> bool:
+    """Does this job's output stand in the record? (Not when a repair replaced it, or it is an unused repair.)"""
+    if j.role == "repair":
+        return j.replaces in d.revised
+    return (j.role, j.seq) not in d.revised
 
 
 def check_generation(d: Draft) -> list[dict]:
     flags = []
     for j in d.jobs:
-        if j.result is None:
+        if j.result is None or not _in_use(d, j):
             continue
-        where = "translation" if j.role in ("translate", "headline") else "summary"
+        where = "translation" if j.role in ("translate", "headline", "repair") else "summary"
         if not j.result.finished and j.template != "none":
             flags.append(flag("truncated", f"the model's {where} of this passage stopped at the length limit "
                               f"({j.max_new} tokens) and may be cut off; check it against the source.",
                               span=job_span(d, j), found=j.result.text[-80:]))
-        if j.role in ("translate", "headline"):
+        if j.role in ("translate", "headline", "repair"):
             if j.source.strip() and not j.result.text.strip():
                 flags.append(flag("empty_output", "the model returned no translation for this passage.",
                                   span=job_span(d, j), expected=j.source))
@@ -76,5 +105,213 @@ def check_summary(d: Draft) -> list[dict]:
     return flags
 
 
-def run_all(d: Draft) -> list[dict]:
-    return check_generation(d) + check_summary(d)
+# --- faithfulness -----------------------------------------------------------------------------------------
+OMISSION_RATIO = 2.0  # English characters per Chinese character below which part is probably missing (usual: 3.5-6)
+OMISSION_MIN = 12  # Chinese characters; shorter passages are not judged by length
+STATUSES = ("verified", "repaired", "flagged")
+
+
+@dataclass
+class Finding:
+    """One thing checked in one translated passage."""
+
+    category: str  # number | name | term | extra_number | omission | untranslated
+    kind: str  # for numbers the fact kind (amount, count, percent, date, ...); else = category
+    text: str  # the source text it is about (for extra_number: the English)
+    start: int = -1  # offsets in the passage source; -1: about the passage as a whole
+    end: int = -1
+    expected: str = ""
+    found: str | None = None
+    ok: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return (self.category, self.kind, self.start, self.text)
+
+
+class Context:
+    """What the faithfulness checks need besides the text: the glossary and each article's people."""
+
+    def __init__(self, glossary: Glossary | None = None):
+        self.glossary = Glossary.load() if glossary is None else glossary
+        self._people: dict[tuple, dict[str, str]] = {}
+
+    def people(self, item: Item) -> dict[str, str]:
+        """Chinese name -> pinyin of the people of an article: its byline and names found in its text."""
+        key = (item.byline, item.headline, item.text)
+        if key not in self._people:
+            if len(self._people) > 256:
+                self._people.clear()
+            known = tuple(p.name for p in item.people if CJK.match(p.name))
+            found = find_people("\n".join([item.headline, *item.subheads, item.text]), known)
+            self._people[key] = {n: pinyin_name(n) for n in [*known, *(name for _, _, name in found)]}
+        return self._people[key]
+
+    def passage_terms(self, item: Item, source: str):
+        """(names, terms) of a passage: [(start, end, zh, en)], [(start, end, Entry)]."""
+        people = self.people(item)
+        names = [(m.start(), m.end(), n, en) for n, en in people.items() for m in re.finditer(re.escape(n), source)]
+        terms = [t for t in self.glossary.find(source, exclude=tuple(people))
+                 if not any(s < t[1] and t[0] < e for s, e, _, _ in names)]
+        return sorted(names), terms
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s'’\-]+", "", text.lower())
+
+
+def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[Finding]:
+    """Everything checked in one translated passage: its numeric facts, names and terms (ok or not), English
+    numbers the source does not back, a suspiciously short translation, Chinese left in the English."""
+    facts = F.extract_zh(source)
+    have = F.english_atoms(english)
+    out: list[Finding] = []
+    for f in facts:
+        if not f.weak:
+            out.append(Finding("number", f.kind, f.text, f.start, f.end, f.english, ok=not F.missing(f, have)))
+    source_atoms = F.zh_atoms(facts)
+    extras = [n for n in F.english_numbers(english) if not all(F.grounded(a, source_atoms) for a in n.atoms)]
+    for fd in out:  # what a wrong number was rendered as: an unbacked English number with the same digits
+        if not fd.ok:
+            fact = next(f for f in facts if f.start == fd.start)
+            same = [n.text for n in extras if _alike(fact, n)]
+            fd.found = "; ".join(same) if same else None
+    paired = {t for fd in out if fd.found for t in fd.found.split("; ")}
+    out += [Finding("extra_number", "extra_number", n.text, expected="(not in the source)", found=n.text)
+            for n in extras if n.text not in paired]
+    names, terms = ctx.passage_terms(item, source)
+    squashed = _squash(english)
+    for s, e, zh, en in names:
+        ok = any(_squash(v) in squashed for v in name_variants(en))
+        out.append(Finding("name", "name", zh, s, e, en, ok=ok))
+    for s, e, entry in terms:
+        out.append(Finding("term", "term", entry.zh, s, e, entry.en, ok=Glossary.present(entry, english)))
+    zh_len = len(CJK.findall(source)) + len(re.findall(r"\d+", source))
+    if zh_len >= OMISSION_MIN and len(english.strip()) < OMISSION_RATIO * zh_len:
+        out.append(Finding("omission", "omission", source, expected=f"{zh_len} Chinese characters",
+                           found=f"{len(english.strip())} characters of English"))
+    runs = _CJK_RUN.findall(english)
+    if runs:
+        out.append(Finding("untranslated", "untranslated", "、".join(runs), found="、".join(runs)))
+    return out
+
+
+def _alike(fact: F.Fact, n: F.EnglishNumber) -> bool:
+    """Could this English number be a wrong rendering of this fact (same digits, or a date for a date)?"""
+    if fact.kind in ("date", "date_range", "month"):
+        return any(k in ("date", "month") for k, _ in n.atoms)
+    digits = {F.digits_of(v) for k, v in fact.atoms if k in ("num", "pct")}
+    return any(k in ("num", "pct") and F.digits_of(v) in digits for k, v in n.atoms)
+
+
+def failures(findings: list[Finding]) -> int:
+    return sum(1 for f in findings if not f.ok)
+
+
+def passages(d: Draft) -> list[tuple[Job, list[Job]]]:
+    """The translated passages of an article (headline, body chunks), each with its repair jobs (if any)."""
+    out = []
+    for j in d.of("headline") + d.of("translate"):
+        repairs = sorted((r for r in d.jobs if r.role == "repair" and r.replaces == (j.role, j.seq)),
+                         key=lambda r: r.seq)
+        out.append((j, repairs))
+    return out
+
+
+def attempts(job: Job, repairs: list[Job]) -> list[str]:
+    """The texts tried for a passage: the first translation, then the re-translation (sentences joined)."""
+    texts = [job.result.text]
+    if repairs and all(r.result is not None for r in repairs):
+        texts.append(" ".join(r.result.text.strip() for r in repairs))
+    return texts
+
+
+def best_attempt(findings: list[list[Finding]]) -> int:
+    """The attempt with the fewest failed checks; the earlier one on a tie."""
+    return min(range(len(findings)), key=lambda k: (failures(findings[k]), k))
+
+
+def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
+    """Faithfulness of an article: (fact records, flags). Uses the attempt each passage's record shows."""
+    records, flags = [], []
+    for job, repairs in passages(d):
+        texts = attempts(job, repairs)
+        per = [check_passage(job.source, t, ctx, d.item) for t in texts]
+        chosen = len(texts) - 1 if (job.role, job.seq) in d.revised else 0
+        first = {f.key: f for f in per[0]}
+        where = "headline" if job.role == "headline" else "translation"
+        retried = len(texts) > 1
+        for f in per[chosen]:
+            if f.category == "untranslated":
+                continue  # flagged by check_generation, on each text in use
+            span = job_span(d, job, f.start, f.end) if f.start >= 0 else job_span(d, job)
+            if f.ok:
+                status = "verified" if first.get(f.key) is not None and first[f.key].ok else "repaired"
+            else:
+                status = "flagged"
+                flags.append(_fact_flag(f, where, span, retried))
+            if f.category == "omission":
+                continue
+            rec = {"where": where, "category": f.category, "kind": f.kind, "source": f.text,
+                   "expected": f.expected, "status": status, "span": span}
+            if f.category == "extra_number":
+                rec["source"] = None
+            if f.found is not None:
+                rec["found"] = f.found
+            records.append(rec)
+    s_recs, s_flags = check_summary_facts(d)
+    return records + s_recs, flags + s_flags
+
+
+def _fact_flag(f: Finding, where: str, span, retried: bool) -> dict:
+    again = " (also after a second translation with the facts given)" if retried else ""
+    if f.category == "number":
+        has = f"the {where} has {f.found}" if f.found else f"the {where} does not have it"
+        return flag("number_mismatch", f"{f.text} is {f.expected} in English; {has}{again}.", span=span,
+                    expected=f.expected, found=f.found)
+    if f.category == "extra_number":
+        return flag("number_unsupported", f"the {where} has {f.found}, which is not in the source passage{again}.",
+                    span=span, found=f.found)
+    if f.category == "name":
+        return flag("name_missing", f"{f.text} should appear as {f.expected}; the {where} does not have it{again}.",
+                    span=span, expected=f.expected)
+    if f.category == "term":
+        return flag("term_missing", f"{f.text} is '{f.expected}' in the glossary; the {where} does not have it"
+                    f"{again}.", span=span, expected=f.expected, severity="info")
+    return flag("omission", f"the {where} of this passage is short: {f.found} for {f.expected} (usually 3-6 "
+                f"times as many); part of it may be missing{again}.", span=span, expected=f.expected, found=f.found)
+
+
+def check_summary_facts(d: Draft) -> tuple[list[dict], list[dict]]:
+    """Every number in the Chinese summary must be in the article (headline or body)."""
+    summary = d.summary
+    if not summary.strip():
+        return [], []
+    article = F.zh_atoms(F.extract_zh("\n".join([d.item.headline, *d.item.subheads, *d.item.paragraphs])))
+    records, flags = [], []
+    for f in F.extract_zh(summary):
+        if f.weak:
+            continue
+        ok = all(F.grounded(a, article) for a in f.atoms)
+        records.append({"where": "summary", "category": "number", "kind": f.kind, "source": f.text,
+                        "expected": "in the article", "status": "verified" if ok else "flagged"})
+        if not ok:
+            flags.append(flag("summary_number_ungrounded", f"the summary has {f.text} ({f.value}), which is not "
+                              "in the article.", found=f.text, span=list(d.item.span)))
+    return records, flags
+
+
+def tally(fact_records: list[dict]) -> dict:
+    """Counts of checked facts by status: {"checked": n, "verified": n, "repaired": n, "flagged": n}."""
+    out = {"checked": len(fact_records), **{s: 0 for s in STATUSES}}
+    for r in fact_records:
+        out[r["status"]] += 1
+    return out
+
+
+def run_all(d: Draft, ctx: Context | None = None) -> list[dict]:
+    """Mechanical checks; with a context, the faithfulness checks' flags too (see `check_facts`)."""
+    flags = check_generation(d) + check_summary(d)
+    if ctx is not None:
+        flags += check_facts(d, ctx)[1]
+    return flags

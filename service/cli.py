@@ -32,12 +32,13 @@ def _inputs(paths: list[str]) -> list[Path]:
 def cmd_batch(args) -> int:
     from tqdm import tqdm
 
-    from .outputs import write_issue
+    from .outputs import issue_report, report_path, write_issue
     from .pipeline import Pipeline
 
     files = _inputs(args.inputs)
     pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size,
-                    cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr))
+                    cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
+                    glossary=args.glossary or (), repair=not args.no_repair)
     failed = 0
     for path in files:
         try:
@@ -59,8 +60,10 @@ def cmd_batch(args) -> int:
         jsonl, md = write_issue(args.out, doc.name, records)
         n_flags = sum(len(r["flags"]) for r in records)
         st = pipe.generator.stats
-        print(f"{path}: {len(records)} items -> {jsonl}, {md} ({n_flags} flags; "
-              f"{st['generated']} generated, {st['cached']} from cache)")
+        c = issue_report(doc.name, records)["facts"]
+        print(f"{path}: {len(records)} items -> {jsonl}, {md}, {report_path(args.out, doc.name)} ({n_flags} flags; "
+              f"facts: {c['checked']} checked, {c['verified']} verified, {c['repaired']} repaired, "
+              f"{c['flagged']} flagged; {st['generated']} generated, {st['cached']} from cache)")
     return 1 if failed else 0
 
 
@@ -199,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("inputs", nargs="+", help="issue files (.txt) or directories of them")
     b.add_argument("--out", default="out", help="output directory (default out/)")
     b.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
+    b.add_argument("--glossary", action="append", metavar="FILE",
+                   help="CSV glossary (columns zh,en,note) merged over the shipped glossary/zh-en.csv; repeatable")
+    b.add_argument("--no-repair", action="store_true",
+                   help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
     model_opts(b)
     b.set_defaults(func=cmd_batch)
 

@@ -208,26 +208,11 @@ def numbers(text: str) -> list[str]:
     return [n.replace(",", "") for n in _NUMBER.findall(unicodedata.normalize("NFKC", text or ""))]
 
 
-def _facts_counts(facts) -> Counter:
-    """Counts of the faithfulness checks' facts in a record, by status: accepts a list of fact dicts (each with a
-    `status`, or `ok`/`verified` true/false) or a dict of counts ({"checked": 12, "flagged": 1, ...})."""
-    out: Counter = Counter()
-    if isinstance(facts, dict):
-        for k, v in facts.items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                out[k] += v
-            elif isinstance(v, list):
-                out[k] += len(v)
-    elif isinstance(facts, list):
-        for f in facts:
-            if not isinstance(f, dict):
-                continue
-            status = f.get("status")
-            if status is None:
-                ok = f.get("ok", f.get("verified"))
-                status = None if ok is None else ("ok" if ok else "flagged")
-            out[str(status or "unknown")] += 1
-    return out
+def _facts_counts(facts: list[dict]) -> Counter:
+    """Counts of a batch record's checked facts (`service.checks`) by status: checked, verified, repaired, flagged."""
+    from .checks import tally
+
+    return Counter(tally(facts))
 
 
 def item_measures(task: str, pred: str, source: str | None, record: dict | None) -> dict:

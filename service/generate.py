@@ -20,6 +20,7 @@ from .cache import Cache, make_key
 from .chinese import split_clauses, split_sentences
 from .segment import Item
 
+HINTS_TOKENS = 64  # room kept in a translation prompt for hints (renderings of the passage's facts and terms)
 SUMMARY_MAX_NEW = 320  # tokens: 2-4 Chinese sentences fit in about 150
 SUMMARY_INPUT_MAX = 3000  # tokens of article per summary request, well inside a 32k context
 MAX_MERGE_ROUNDS = 3
@@ -40,6 +41,7 @@ class Job:
     key: str = ""
     result: Generation | None = None
     cached: bool = False
+    replaces: tuple | None = None  # (role, seq) of the job whose output this one is another attempt at
 
 
 @dataclass
@@ -48,6 +50,9 @@ class Draft:
 
     item: Item
     jobs: list[Job] = field(default_factory=list)
+    # (role, seq) of a headline or translate job -> text used instead of its result: a follow-up (the repair in
+    # service/repair.py) re-translated it and the new attempt checked better
+    revised: dict[tuple, str] = field(default_factory=dict)
 
     def done(self) -> bool:
         return all(j.result is not None for j in self.jobs)
@@ -55,16 +60,20 @@ class Draft:
     def of(self, role: str) -> list[Job]:
         return sorted((j for j in self.jobs if j.role == role), key=lambda j: j.seq)
 
+    def text(self, job: Job) -> str:
+        """The output that stands for this job: its result, or the revision that replaced it."""
+        return self.revised.get((job.role, job.seq), job.result.text)
+
     @property
     def headline_en(self) -> str:
-        return " ".join(j.result.text for j in self.of("headline"))
+        return " ".join(self.text(j) for j in self.of("headline"))
 
     @property
     def translation(self) -> str:
         """Paragraphs joined by blank lines; the chunks of one paragraph by spaces."""
         paras: dict[int, list[str]] = {}
         for j in self.of("translate"):
-            paras.setdefault(j.seq[0], []).append(j.result.text)
+            paras.setdefault(j.seq[0], []).append(self.text(j))
         return "\n\n".join(" ".join(chunks) for _, chunks in sorted(paras.items()))
 
     @property
@@ -74,12 +83,16 @@ class Draft:
 
 
 Followup = Callable[[Draft, "Generator"], list[Job]]
+# Extra template values for a translation job (headline or body chunk) of a chat model: hints(item, source) ->
+# e.g. {"notes": ..., "text": ...}; see service/repair.py.
+Hints = Callable[[Item, str], dict]
 
 
 class Generator:
     def __init__(self, translator: Backend, summarizer: Backend | None = None, *, cache: Cache | None = None,
-                 batch_size: int = 8, chunk_tokens: int = 200):
+                 batch_size: int = 8, chunk_tokens: int = 200, hints: Hints | None = None):
         self.backends = {"translate": translator, "summarize": summarizer or translator}
+        self.hints = hints if translator.kind == "chat" else None
         self.cache = cache or Cache(None)
         self.batch_size = batch_size
         self.chunk_tokens = chunk_tokens
@@ -104,7 +117,7 @@ class Generator:
     def _overhead_tokens(self, task: str, template: str) -> int:
         if (task, template) not in self._overhead:
             b = self.backends[task]
-            _, empty = self.render(task, template, text="", headline="")
+            _, empty = self.render(task, template, text="", headline="", notes="")
             self._overhead[(task, template)] = len(b.encode(empty))
         return self._overhead[(task, template)]
 
@@ -112,6 +125,8 @@ class Generator:
         """Longest source chunk (tokens) so that prompt + chunk + its translation fit in the context."""
         b = self.backends["translate"]
         room = b.context_tokens - self._overhead_tokens("translate", "translate") - 32
+        if self.hints:
+            room -= HINTS_TOKENS
         return max(8, min(self.chunk_tokens, room // 3))
 
     def summary_budget(self) -> int:
@@ -148,7 +163,8 @@ class Generator:
     def job(self, item: Item, role: str, seq: tuple, task: str, source: str, *, template: str | None = None,
             max_new: int | None = None, **values: str) -> Job:
         template = template or TEMPLATES[role]
-        tid, rendered = self.render(task, template, text=source, **values)
+        values.setdefault("text", source)
+        tid, rendered = self.render(task, template, **values)
         b = self.backends[task]
         prompt_tokens = len(b.encode(rendered))
         if max_new is None:
@@ -161,11 +177,11 @@ class Generator:
         d = Draft(item)
         heading = "\n".join([item.headline, *item.subheads]).strip()
         if heading:
-            d.jobs.append(self.job(item, "headline", (0,), "translate", heading))
+            d.jobs.append(self.job(item, "headline", (0,), "translate", heading, **self._hints(item, heading)))
         budget = self.translate_budget()
         for p, para in enumerate(item.paragraphs):
             for c, piece in enumerate(self.chunk(para, budget)):
-                d.jobs.append(self.job(item, "translate", (p, c), "translate", piece))
+                d.jobs.append(self.job(item, "translate", (p, c), "translate", piece, **self._hints(item, piece)))
         body = "\n".join(item.paragraphs)
         if body.strip():
             parts = self._summary_parts(item)
@@ -174,6 +190,9 @@ class Generator:
                 d.jobs.append(self.job(item, role, (0, k), "summarize", part, headline=item.headline,
                                        max_new=SUMMARY_MAX_NEW))
         return d
+
+    def _hints(self, item: Item, source: str) -> dict:
+        return self.hints(item, source) if self.hints else {"notes": ""}
 
     def _summary_parts(self, item: Item) -> list[str]:
         budget = self.summary_budget()

@@ -4,12 +4,16 @@
     forward:    generate summaries and translations, batched across articles, cached
     postprocess: run the checks, build one output record per article
 
+Faithfulness (service/repair.py, service/checks.py): translation prompts get the passage's amounts, dates,
+names and glossary terms pre-rendered in English; a follow-up re-translates passages that fail the checks; each
+record lists its checked facts (`facts`) with status verified / repaired / flagged.
+
 `Pipeline.run(doc)` yields records as articles finish; `Pipeline.process(doc)` returns them in page order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from . import checks, ingest
@@ -17,7 +21,10 @@ from .backends import Backend, load
 from .cache import Cache
 from .errors import ModelError
 from .generate import Draft, Generator
+from .glossary import Glossary
+from .names import byline_en, pinyin_name
 from .registry import Profile, cache_dir, resolve
+from .repair import Repair
 from .segment import SKIP_KINDS, Item, segment
 
 
@@ -28,7 +35,10 @@ def default_cache_path() -> Path:
 class Pipeline:
     def __init__(self, model: str | Profile | None = None, summary_model: str | Profile | None = None, *,
                  batch_size: int = 8, cache_path: str | Path | None = "default", device: str | None = None,
-                 log: Callable[[str], None] = print):
+                 log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True):
+        """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
+        but neither pre-renders facts in the prompts nor re-translates (for comparisons)."""
+        self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
         self.translate_profile = model if isinstance(model, Profile) else resolve(model)
         self.summary_profile = (summary_model if isinstance(summary_model, Profile)
                                 else resolve(summary_model) if summary_model else self.translate_profile)
@@ -40,8 +50,10 @@ class Pipeline:
         summarizer = (translator if self.summary_profile.name == self.translate_profile.name
                       else load(self.summary_profile, device, log=log))
         self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)
+        self.repair = Repair(self.context) if repair else None
         self.generator = Generator(translator, summarizer, cache=self.cache, batch_size=batch_size,
-                                   chunk_tokens=self.translate_profile.chunk_tokens)
+                                   chunk_tokens=self.translate_profile.chunk_tokens,
+                                   hints=self.repair.hints if self.repair else None)
 
     @property
     def model_name(self) -> str:
@@ -54,17 +66,28 @@ class Pipeline:
         return [it for it in segment(doc.text) if it.kind not in SKIP_KINDS]
 
     # postprocess -------------------------------------------------------------------------------------
+    def prompt_version(self) -> str:
+        ids = self.generator.template_ids()
+        if self.repair and self.generator.hints:
+            ids += " " + self.repair.template_id
+        return ids
+
     def postprocess(self, doc: ingest.Document, d: Draft) -> dict:
         it = d.item
+        facts, fact_flags = checks.check_facts(d, self.context)
         rec = {"issue": doc.name, **it.as_dict()}
+        rec["people"] = [{**p.as_dict(), "en": pinyin_name(p.name)} for p in it.people]
         rec.update(
+            byline_en=byline_en(it.people),
             headline_en=d.headline_en,
             summary=d.summary,
             translation=d.translation,
-            flags=it.flags + checks.run_all(d),
+            flags=it.flags + checks.run_all(d) + fact_flags,
+            facts=facts,
+            fact_counts=checks.tally(facts),
             model=self.translate_profile.name,
             summary_model=self.summary_profile.name,
-            prompt_version=self.generator.template_ids(),
+            prompt_version=self.prompt_version(),
             cached=all(j.cached for j in d.jobs),
         )
         return rec
@@ -72,7 +95,8 @@ class Pipeline:
     # the whole flow ----------------------------------------------------------------------------------
     def run(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None) -> Iterator[dict]:
         items = self.preprocess(doc)
-        for d in self.generator.run(items, progress=progress):
+        followups = [self.repair.followup] if self.repair else []
+        for d in self.generator.run(items, followups=followups, progress=progress):
             yield self.postprocess(doc, d)
 
     def process(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None) -> list[dict]:

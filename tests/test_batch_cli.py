@@ -41,6 +41,8 @@ def test_batch_writes_jsonl_and_markdown_per_issue(tiny_chat, issues, tmp_path):
             for key in ("headline", "headline_en", "byline", "text", "span", "summary", "translation", "flags",
                         "model", "prompt_version", "kind"):
                 assert key in x
+        report = json.loads((out / f"{stem}.report.json").read_text(encoding="utf-8"))
+        assert report["facts"]["checked"] == sum(x["fact_counts"]["checked"] for x in records) > 0
         md = (out / f"{stem}.md").read_text(encoding="utf-8")
         assert all(x["headline"] in md for x in records) and md.count("### Translation") == 6
     # the GB18030 copy gives the same records as the UTF-8 one, and its second run came from the cache
@@ -62,7 +64,8 @@ def test_bad_files_are_reported_and_the_rest_still_runs(tiny_chat, issues, tmp_p
     assert "empty.txt is empty" in r.stderr
     assert "scan.txt looks like a binary file" in r.stderr
     assert "english.txt has little or no Chinese" in r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["page-a.jsonl", "page-a.md", "page-b.jsonl", "page-b.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["page-a.jsonl", "page-a.md", "page-a.report.json",
+                                                     "page-b.jsonl", "page-b.md", "page-b.report.json"]
 
 
 def test_unknown_model_is_a_clear_error(tmp_path, issues):

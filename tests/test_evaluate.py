@@ -205,7 +205,9 @@ def test_batch_output_with_references_keyed_by_issue_and_index(tmp_path, seed_te
 
 def test_reference_free_mode_on_batch_output(tmp_path, seed_text):
     records = _batch_records(seed_text)
-    records[0]["facts"] = [{"kind": "number", "status": "ok"}, {"kind": "amount", "status": "flagged"}]
+    records[0]["facts"] = [  # the shape service.checks writes
+        {"where": "translation", "category": "number", "kind": "amount", "source": "316.4万元", "status": "verified"},
+        {"where": "translation", "category": "number", "kind": "amount", "source": "2.62万元", "status": "flagged"}]
     path, _ = write_issue(tmp_path, "000_seed", records)
     result = ev.evaluate(ev.load_pairs(path), "summary")
     assert result["mode"] == "reference-free" and not any(k.startswith("ROUGE") for k in result["corpus"])
@@ -214,7 +216,8 @@ def test_reference_free_mode_on_batch_output(tmp_path, seed_text):
     assert first["copy_rate"] == 100.0 and first["novel_2gram"] == 0.0  # the summary is the article's start
     assert first["compression"] == pytest.approx(len(ev.char_tokens(records[0]["summary"]))
                                                  / len(ev.char_tokens(records[0]["text"])))
-    assert first["facts"] == {"ok": 1, "flagged": 1} and result["corpus"]["facts"] == {"flagged": 1, "ok": 1}
+    want = {"checked": 2, "verified": 1, "repaired": 0, "flagged": 1}
+    assert first["facts"] == want and result["corpus"]["facts"] == dict(sorted(want.items()))
     assert "facts" not in items["000_seed#1"]  # records without facts: nothing made up
     assert items["000_seed#2"]["novel_2gram"] > 0 and items["000_seed#2"]["numbers_not_in_source"] == ["9999"]
     assert result["corpus"]["numbers not in source"] == 1

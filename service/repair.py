@@ -1,0 +1,137 @@
+"""Facts pre-rendered for the model, and a second translation of passages that fail the checks.
+
+Small models copy well and convert badly: 316.4万元 becomes "316.4 million yuan", 五金 "gold and silver", and a
+listed rendering ("316.4万元 = 3.164 million yuan") is often ignored (seen with the embedded model: two of four
+万/亿 amounts still wrong with the list, none with the values written in). So before the first translation every
+amount, Chinese numeral and date of a passage, and every person's name and glossary term in it, is written in
+English *in the text the model sees* (316.4万元 -> 3.164 million yuan, 12月23日 -> December 23, 永康 -> Yongkang,
+王锦悦 -> Wang Jinyue); the checks still read the original. What cannot be written in place (每万名: per 10,000)
+is listed in the prompt instead.
+
+After the first round, `Repair.followup` (a Generator follow-up, so repairs of all articles are batched and
+cached like any other job) checks every translated passage (service/checks.py); a passage with a failed check is
+translated again, one sentence at a time, with the same pre-rendering (amounts now as full figures: 3,164,000
+yuan) plus a list of what the first attempt got wrong (prompts/translate_repair.toml). When those jobs are
+done it keeps, per passage, the attempt with fewer failed checks (`Draft.revised`); whatever still fails is
+flagged by the checks, with what was expected and found.
+"""
+
+from __future__ import annotations
+
+from . import checks, prompts
+from . import facts as F
+from .chinese import CJK, split_sentences
+from .generate import Draft, Generator, Job
+from .segment import Item
+
+TEMPLATE = "translate_repair"
+MAX_NOTES = 12  # renderings listed in one prompt
+MAX_PROBLEMS = 6  # mistakes of the first attempt listed in a repair prompt
+_INLINE = ("amount", "number", "count", "percent", "year", "date", "date_range", "month")
+
+
+class Repair:
+    def __init__(self, ctx: checks.Context):
+        self.ctx = ctx
+
+    @property
+    def template_id(self) -> str:
+        return prompts.load(TEMPLATE).id
+
+    # --- pre-rendering ----------------------------------------------------------------------------------
+    def prerender(self, item: Item, source: str, digits: bool = False) -> str:
+        """The source with its scaled amounts, Chinese numerals, dates, names and glossary terms in English
+        (with `digits`, amounts as full figures: 3,164,000 yuan rather than 3.164 million yuan)."""
+        spans = [(f.start, f.end, f.inline(digits)) for f in F.extract_zh(source) if f.needs_hint and f.kind in _INLINE]
+        names, terms = self.ctx.passage_terms(item, source)
+        for s, e, en in [(s, e, en) for s, e, _, en in names] + [(s, e, entry.en) for s, e, entry in terms]:
+            if not any(a < e and s < b for a, b, _ in spans):
+                spans.append((s, e, en))
+        out = source
+        for s, e, en in sorted(spans, reverse=True):
+            before, after = out[:s], out[e:]
+            pad_l = " " if before[-1:].isascii() and before[-1:].isalnum() else ""  # 40家 Hardware: keep words apart
+            pad_r = " " if after[:1].isascii() and after[:1].isalnum() else ""
+            out = before + pad_l + en + pad_r + after
+        return out
+
+    def notes(self, source: str) -> str:
+        """What cannot be written in place (每万名 -> per 10,000), as a list for the prompt."""
+        lines = list(dict.fromkeys(f.hint() for f in F.extract_zh(source) if f.needs_hint and f.kind not in _INLINE))
+        lines = lines[:MAX_NOTES]
+        return ("Use these English renderings:\n" + "".join(f"- {x}\n" for x in lines)) if lines else ""
+
+    def hints(self, item: Item, source: str) -> dict:
+        """Template values for a first translation (Generator `hints`)."""
+        return {"text": self.prerender(item, source), "notes": self.notes(source)}
+
+    # --- the follow-up ----------------------------------------------------------------------------------
+    def followup(self, d: Draft, gen: Generator) -> list[Job]:
+        if gen.backends["translate"].kind != "chat":
+            return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
+        if any(j.role == "repair" for j in d.jobs):
+            self.choose(d)
+            return []
+        jobs: list[Job] = []
+        for job, _ in checks.passages(d):
+            if not CJK.search(job.source):
+                continue
+            found = checks.check_passage(job.source, job.result.text, self.ctx, d.item)
+            if checks.failures(found):
+                jobs += self.repair_jobs(d, gen, job, found)
+        return jobs
+
+    def choose(self, d: Draft) -> None:
+        """Keep, per passage, the attempt with fewer failed checks (the first one on a tie)."""
+        for job, repairs in checks.passages(d):
+            texts = checks.attempts(job, repairs)
+            if len(texts) < 2:
+                continue
+            per = [checks.check_passage(job.source, t, self.ctx, d.item) for t in texts]
+            if checks.best_attempt(per) > 0:
+                d.revised[(job.role, job.seq)] = texts[-1]
+            else:
+                d.revised.pop((job.role, job.seq), None)
+
+    def repair_jobs(self, d: Draft, gen: Generator, job: Job, found: list[checks.Finding]) -> list[Job]:
+        jobs = []
+        offset = 0
+        for k, sentence in enumerate(split_sentences(job.source)):
+            start, offset = offset, offset + len(sentence)
+            if not sentence.strip():
+                continue
+            problems = _problems(sentence, start, found)
+            header = "An earlier translation made these mistakes; do not repeat them:\n" if problems else ""
+            r = gen.job(d.item, "repair", (job.role, *job.seq, k), "translate", sentence, template=TEMPLATE,
+                        text=self.prerender(d.item, sentence, digits=True), notes=self.notes(sentence),
+                        problems=header + "".join(f"- {p}\n" for p in problems[:MAX_PROBLEMS]))
+            r.replaces = (job.role, job.seq)
+            jobs.append(r)
+        return jobs
+
+
+def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[str]:
+    """What the first attempt got wrong that concerns this sentence, said plainly for the model, most important
+    first. The Chinese form of an amount is not quoted: shown 392.79万元, the model writes 392.79 million again."""
+    end = start + len(sentence)
+    out = []
+    has_numbers = any(not f.weak for f in F.extract_zh(sentence))
+    order = {"number": 0, "name": 1, "term": 2, "untranslated": 3, "extra_number": 4}
+    for f in sorted(found, key=lambda f: order.get(f.category, 9)):
+        if f.ok:
+            continue
+        inside = start <= f.start < end
+        if f.category == "number" and inside:
+            right = f.expected.partition(" (")[2].rstrip(")") or f.expected
+            out.append(f"it must say {right}; it " + (f"wrongly wrote {f.found}" if f.found else "left it out"))
+        elif f.category == "name" and inside:
+            out.append(f"it left out the name {f.expected}")
+        elif f.category == "term" and inside:
+            out.append(f"it must say '{f.expected}'; it translated that differently")
+        elif f.category == "untranslated":
+            words = [w for w in f.found.split("、") if w in sentence]
+            if words:
+                out.append("it left Chinese words untranslated: " + ", ".join(words))
+        elif f.category == "extra_number" and has_numbers:
+            out.append(f"it wrote {f.found}, a number that is not in the Chinese")
+    return list(dict.fromkeys(out))

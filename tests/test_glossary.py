@@ -1,0 +1,61 @@
+"""The glossary (service/glossary.py): shipped CSV, user CSV merged over it, matching. No model needed."""
+
+import pytest
+
+from service.errors import InputError
+from service.glossary import SHIPPED, Glossary, read_csv
+
+
+def test_shipped_glossary_has_the_seed_page_places_and_institutions():
+    g = Glossary.load()
+    for zh, en in [("永康", "Yongkang"), ("金华", "Jinhua"), ("浙江省", "Zhejiang Province"), ("五金", "hardware"),
+                   ("市应急管理局", "Municipal Emergency Management Bureau"), ("市民政局", "Municipal Civil Affairs Bureau")]:
+        assert g.entries[zh].en == en
+    assert SHIPPED.name == "zh-en.csv"
+
+
+def test_longest_term_wins_and_terms_do_not_overlap():
+    g = Glossary.load()
+    found = [e.zh for _, _, e in g.find("中国五金物流港位于永康,永武缙五金产业集群;浙江省")]
+    assert found == ["中国五金物流港", "永康", "永武缙", "五金", "浙江省"]
+
+
+def test_user_glossary_is_merged_over_the_shipped_one(tmp_path):
+    user = tmp_path / "mine.csv"
+    user.write_text("zh,en,note\n永康,Yongkang City|Yongkang,\n方岩,Fangyan Mountain,a scenic spot\n# 注释,x,\n",
+                    encoding="utf-8")
+    g = Glossary.load(user)
+    assert g.entries["永康"].en == "Yongkang City" and g.entries["永康"].accept == ("Yongkang City", "Yongkang")
+    assert g.entries["方岩"].note == "a scenic spot"
+    assert g.entries["金华"].en == "Jinhua"  # shipped rows stay
+    assert "# 注释" not in g.entries
+
+
+def test_any_accepted_rendering_counts_case_and_hyphens_aside():
+    e = Glossary.load().entries["浙江省"]
+    assert Glossary.present(e, "small firms in zhejiang and beyond")
+    assert Glossary.present(Glossary.load().entries["犬伤门诊"], "the dog bite clinic")
+    assert not Glossary.present(e, "small firms in Jiangsu")
+
+
+def test_unquoted_commas_in_a_note_stay_in_the_note(tmp_path):
+    p = tmp_path / "g.csv"
+    p.write_text("zh,en,note\n五金,hardware,tools, locks, kitchenware\n", encoding="utf-8")
+    assert read_csv(p)["五金"].note == "tools, locks, kitchenware"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"chinese,english\n\xe6\xb0\xb8,x\n", "columns zh,en"),
+    ("zh,en,note\n永康,,\n".encode(), "no English"),
+    ("zh,en\n永康,Yongkang\n".encode("utf-16"), "UTF-8"),
+])
+def test_bad_glossary_files_get_a_clear_error(tmp_path, content, message):
+    p = tmp_path / "g.csv"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_csv(p)
+
+
+def test_missing_glossary_file(tmp_path):
+    with pytest.raises(InputError, match="cannot read glossary"):
+        Glossary.load(tmp_path / "nope.csv")

@@ -1,0 +1,201 @@
+"""The repair loop (service/repair.py) and the fact checks on whole articles (service/checks.py).
+
+The model-driven tests use the tiny random-weight chat model from conftest: its output is gibberish, so every
+fact check fails, which is exactly what exercises the loop (first attempt checked, failing passages re-translated
+sentence by sentence, the repairs batched and cached, the best attempt kept, still-wrong facts flagged). The
+selection of a better attempt is tested with hand-written model outputs on jobs planned by the real Generator.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from service import checks
+from service.backends import Generation
+from service.cli import main
+from service.ingest import from_text
+from service.pipeline import Pipeline
+
+PAGE = ("节约成本 企业获证\n\n本报讯(融媒记者 俞梦婷)12月23日,试点企业累计节约成本约316.4万元。"
+        "市民王锦悦说,企业工伤数下降约57%。\n")
+
+
+def drafts(pipe: Pipeline, text: str):
+    items = pipe.preprocess(from_text(text))
+    return {d.item.index: d for d in pipe.generator.run(items, followups=[pipe.repair.followup])}
+
+
+@pytest.fixture(scope="module")
+def tiny_pipe(tiny_chat, tmp_path_factory):
+    return Pipeline(tiny_chat, cache_path=tmp_path_factory.mktemp("c") / "c.sqlite", log=lambda m: None)
+
+
+def test_first_translation_gets_facts_prerendered(tiny_pipe):
+    """Tiny random model: the text of the first attempt has the amount, date, name and term in English."""
+    d = next(iter(drafts(tiny_pipe, PAGE.replace("试点企业", "永康企业")).values()))
+    body = d.of("translate")[0]
+    passage = body.input[-1]["content"].split("\n\n")[-1]
+    assert passage == ("December 23,Yongkang企业累计节约成本约3.164 million yuan。"
+                       "市民Wang Jinyue说,企业工伤数下降约57%。")
+    assert body.source.startswith("12月23日,永康企业")  # the job's source stays the original text: checks read that
+
+
+def test_what_cannot_be_written_in_place_is_listed(tiny_pipe):
+    assert tiny_pipe.repair.notes("每万名老年人口拥有床位21.77张") == "Use these English renderings:\n- 每万 = per 10,000\n"
+    assert tiny_pipe.repair.notes("企业节约成本316.4万元") == ""
+
+
+def test_failing_passage_is_retranslated_and_flagged_when_still_wrong(tiny_pipe):
+    """Tiny random model: every check of the gibberish fails, so the body passage is re-translated one sentence
+    at a time (told what went wrong), the repairs are cached, and the facts still wrong are flagged."""
+    d = next(iter(drafts(tiny_pipe, PAGE).values()))
+    body = d.of("translate")[0]
+    repairs = [j for j in d.jobs if j.role == "repair" and j.replaces == ("translate", body.seq)]
+    assert len(repairs) == 2  # two sentences
+    assert all(j.result is not None and j.template.startswith("translate_repair@") for j in repairs)
+    first = repairs[0].input[-1]["content"]
+    assert "An earlier translation made these mistakes" in first
+    assert "it must say 3,164,000 yuan" in first
+    assert first.split("\n\n")[-1] == "December 23,试点企业累计节约成本约3,164,000 yuan。"  # as a full figure now
+    assert "316.4" not in first  # shown the Chinese form, the model copies its digits again
+    assert all(tiny_pipe.cache.get(j.key) is not None for j in repairs)
+
+    rec = tiny_pipe.postprocess(from_text(PAGE), d)
+    amount = next(f for f in rec["facts"] if f["source"] == "316.4万元")
+    assert amount["status"] == "flagged" and amount["where"] == "translation"
+    assert PAGE[amount["span"][0]:amount["span"][1]] == "316.4万元"
+    flag = next(f for f in rec["flags"] if f["kind"] == "number_mismatch" and f["expected"].startswith("3.164"))
+    assert "also after a second translation" in flag["message"]
+    assert flag["span"] == amount["span"]
+    assert rec["fact_counts"]["checked"] == len(rec["facts"]) > 0
+    assert not any(f["status"] == "verified" for f in rec["facts"] if f["where"] != "summary")
+
+
+def test_repairs_are_cached_like_everything_else(tiny_chat, tmp_path):
+    """Tiny random model: a second run of the same page generates nothing and gives the same records."""
+    cache = tmp_path / "c.sqlite"
+    one = Pipeline(tiny_chat, cache_path=cache, log=lambda m: None)
+    first = one.process(from_text(PAGE))
+    two = Pipeline(tiny_chat, cache_path=cache, log=lambda m: None)
+    second = two.process(from_text(PAGE))
+    assert two.generator.stats["generated"] == 0 and two.generator.stats["cached"] > 0
+    assert [r["translation"] for r in first] == [r["translation"] for r in second]
+    assert [r["facts"] for r in first] == [r["facts"] for r in second]
+    assert all(r["cached"] for r in second)
+
+
+def _answer(job, text):
+    job.result = Generation(text, len(text.split()), True, 0.0)
+
+
+def planned(pipe, text: str, translation: str, summary: str = "摘要。"):
+    """A Draft planned by the real Generator, its first-round jobs answered by hand."""
+    d = pipe.generator.plan(pipe.preprocess(from_text(text))[0])
+    for j in d.jobs:
+        _answer(j, {"headline": "Cost savings", "translate": translation}.get(j.role, summary))
+    return d
+
+
+def test_a_repair_that_checks_better_replaces_the_passage(tiny_pipe):
+    """Jobs planned by the real Generator (tiny model), answers written by hand: the first attempt scales the
+    amount wrongly, the repair gets it right, so the record uses the repair and calls the fact repaired."""
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元。工伤数下降约57%。\n",
+                "The companies saved about 316.4 million yuan. Injuries fell by about 57%.")
+    repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert [j.replaces for j in repairs] == [("translate", (0, 0))] * 2
+    _answer(repairs[0], "The companies saved about 3.164 million yuan in total.")
+    _answer(repairs[1], "Work injuries fell by about 57%.")
+    d.jobs.extend(repairs)
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
+    assert "3.164 million yuan" in d.translation and "316.4 million" not in d.translation
+    facts, flags = checks.check_facts(d, tiny_pipe.context)
+    by_source = {f["source"]: f for f in facts if f["where"] == "translation"}
+    assert by_source["316.4万元"]["status"] == "repaired"
+    assert by_source["57%"]["status"] == "verified"
+    assert not [f for f in flags if f["kind"].startswith("number")]
+
+
+def test_a_worse_repair_is_not_used(tiny_pipe):
+    """Hand-written answers: the repair drops the amount, so the first attempt stays and the fact is flagged."""
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元,工伤数下降约57%。\n",
+                "The companies saved about 316.4 million yuan, and injuries fell by about 57%.")
+    repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert len(repairs) == 1
+    _answer(repairs[0], "The companies saved money.")
+    d.jobs.extend(repairs)
+    tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert d.revised == {}
+    assert "316.4 million yuan" in d.translation
+    facts, flags = checks.check_facts(d, tiny_pipe.context)
+    amount = next(f for f in facts if f["source"] == "316.4万元")
+    assert amount["status"] == "flagged" and amount["found"] == "316.4 million"
+    assert any(f["kind"] == "number_mismatch" and f["found"] == "316.4 million" for f in flags)
+
+
+def test_passages_that_pass_are_not_retranslated(tiny_pipe):
+    """Hand-written answers that are right: no repair jobs, every fact verified."""
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)永康企业累计节约成本约316.4万元。\n",
+                "Yongkang companies saved about 3,164,000 yuan.", "永康企业节约成本约316.4万元。")
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
+    facts, _ = checks.check_facts(d, tiny_pipe.context)
+    assert {(f["where"], f["source"], f["status"]) for f in facts} == {
+        ("translation", "316.4万元", "verified"), ("translation", "永康", "verified"),
+        ("summary", "316.4万元", "verified")}
+
+
+def test_summary_numbers_must_be_in_the_article(tiny_pipe):
+    """Hand-written summary with a number the article does not have: flagged, the right one verified."""
+    d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元。\n",
+                "Companies saved about 3.164 million yuan.", "企业节约成本316.4万元,惠及500家企业。")
+    facts, flags = checks.check_facts(d, tiny_pipe.context)
+    summary = {f["source"]: f["status"] for f in facts if f["where"] == "summary"}
+    assert summary == {"316.4万元": "verified", "500家": "flagged"}
+    assert any(f["kind"] == "summary_number_ungrounded" and f["found"] == "500家" for f in flags)
+
+
+def test_seq2seq_output_is_checked_but_not_repaired(tiny_seq2seq, tiny_chat):
+    """Tiny random seq2seq translator (tiny chat summariser): it takes no instructions, so no pre-rendering and
+    no repair; facts are still checked and flagged."""
+    pipe = Pipeline(tiny_seq2seq, tiny_chat, cache_path=None, log=lambda m: None)
+    d = next(iter(drafts(pipe, PAGE).values()))
+    assert not [j for j in d.jobs if j.role == "repair"]
+    assert d.of("translate")[0].input == d.of("translate")[0].source
+    rec = pipe.postprocess(from_text(PAGE), d)
+    assert any(f["source"] == "316.4万元" and f["status"] == "flagged" for f in rec["facts"])
+
+
+def test_batch_writes_the_report_and_takes_a_user_glossary(tiny_chat, tmp_path, capsys):
+    """Tiny random model, through the CLI: --glossary terms reach the prompts and the checks; the report counts
+    what the records list."""
+    page = tmp_path / "p.txt"
+    page.write_text(PAGE.replace("试点企业", "方岩景区"), encoding="utf-8")
+    gl = tmp_path / "g.csv"
+    gl.write_text("zh,en,note\n方岩,Fangyan Mountain,scenic spot\n", encoding="utf-8")
+    out, cache = tmp_path / "out", tmp_path / "c.sqlite"
+    assert main(["batch", str(page), "--out", str(out), "--model", tiny_chat, "--cache", str(cache),
+                 "--glossary", str(gl)]) == 0
+    records = [json.loads(x) for x in (out / "p.jsonl").read_text(encoding="utf-8").splitlines()]
+    report = json.loads((out / "p.report.json").read_text(encoding="utf-8"))
+    facts = [f for r in records for f in r["facts"]]
+    assert report["facts"]["checked"] == len(facts)
+    assert sum(report["facts"][s] for s in ("verified", "repaired", "flagged")) == len(facts)
+    assert report["articles"][0]["checked"] == len(records[0]["facts"])
+    assert any(f["source"] == "方岩" and f["expected"] == "Fangyan Mountain" for f in facts)
+    with sqlite3.connect(cache) as db:
+        prompts = [row[0] for row in db.execute("SELECT input FROM generations WHERE template LIKE 'translate@%'")]
+    assert any("Fangyan Mountain景区" in p for p in prompts)
+    assert records[0]["people"][0]["en"] == "Yu Mengting" and records[0]["byline_en"] == "Reporter Yu Mengting"
+    md = (out / "p.md").read_text(encoding="utf-8")
+    assert "## Fact check" in md and "Reporter Yu Mengting" in md
+    assert "facts:" in capsys.readouterr().out
+
+
+def test_bad_user_glossary_fails_before_loading_a_model(tmp_path, capsys):
+    page = tmp_path / "p.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    assert main(["batch", str(page), "--out", str(tmp_path), "--model", str(tmp_path / "no-model"),
+                 "--glossary", str(tmp_path / "missing.csv")]) == 2
+    assert "cannot read glossary" in capsys.readouterr().err
