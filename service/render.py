@@ -10,6 +10,7 @@ Every piece of text is HTML-escaped.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 
 SECTIONS = ("headline", "byline", "summary", "translation", "source")
@@ -63,8 +64,8 @@ def flag_section(f: dict, rec: dict | None = None) -> str:
 
 def flag_html(f: dict, source: str | None = None) -> str:
     sev = f.get("severity") or "warning"
-    parts = [f'<span class="nd-flag-kind">{_ICON.get(sev, "⚠")} {esc(f.get("kind", "flag"))}</span> '
-             f'<span class="nd-flag-msg">{esc(f.get("message", ""))}</span>']
+    parts = [(f'<span class="nd-flag-kind">{_ICON.get(sev, "⚠")} {esc(f.get("kind", "flag"))}</span> '
+              f'<span class="nd-flag-msg">{esc(f.get("message", ""))}</span>')]
     span = f.get("span")
     if span and len(span) == 2:
         where = f"chars {span[0]}–{span[1]}"
@@ -91,7 +92,7 @@ def _marked(source: str, span: list[int], flags: list[dict]) -> str:
               and f["span"][0] < s1 and f["span"][1] > s0]
     cuts = sorted({s0, s1, *(a for a, _, _ in ranges), *(b for _, b, _ in ranges)})
     out = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         over = [f for x, y, f in ranges if x <= a and b <= y]
         piece = esc(source[a:b])
         if over:

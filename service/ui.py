@@ -61,7 +61,7 @@ def stream(pipe, doc: ingest.Document) -> Iterator[tuple[str, dict]]:
                     return
         except _Stopped:
             pass
-        except BaseException as e:  # handed to the caller's thread
+        except Exception as e:  # noqa: BLE001  (handed to the caller's thread)
             events.put(("error", e))
         finally:
             events.put(("end", None))
@@ -93,11 +93,16 @@ def _progress_line(stats: dict | None, total: int) -> str:
             f" · {rate:.1f} tokens/s")
 
 
-def _status(text: str, kind: str = "info") -> str:
-    role = ' role="alert"' if kind == "error" else ""
-    icon = "⚠ " if kind == "error" else ""
-    return f'<div class="nd-status nd-status-{kind}{" nd-error-text" if kind == "error" else ""}"{role}>' \
-           f"{icon}{render.esc(text)}</div>"
+def _status(text: str | list[str], kind: str = "info") -> str:
+    """Status lines as HTML; errors (the whole status, or lines starting with ✗) are red and announced."""
+    lines = [text] if isinstance(text, str) else text
+    out = []
+    for line in lines:
+        bad = kind == "error" or line.startswith("✗")
+        icon = "⚠ " if kind == "error" and not line.startswith("✗") else ""
+        attrs = ' class="nd-status-line nd-error-text" role="alert"' if bad else ' class="nd-status-line"'
+        out.append(f"<div{attrs}>{icon}{render.esc(line)}</div>")
+    return f'<div class="nd-status nd-status-{kind}">{"".join(out)}</div>'
 
 
 def _remove(path) -> None:
@@ -129,7 +134,7 @@ class WebUI:
         """UI event: stream cards for a pasted page. Yields (status, cards, jsonl button, md button, run_dir)."""
         import gradio as gr
 
-        hidden = gr.DownloadButton(value=None, visible=False)
+        hidden = gr.update(value=None, visible=False)
         try:
             doc = ingest.from_text(text or "", safe_name(name), max_chars=self.max_chars)
         except InputError as e:
@@ -154,7 +159,7 @@ class WebUI:
         done = (f"Done: {len(final)} item{'s' if len(final) != 1 else ''}, {n_flags} flag{'s' if n_flags != 1 else ''}"
                 f" · model {self.pipe.model_name}. Download the results below.")
         yield (_status(done, "done"), render.cards(items, records, doc.text, state="done"),
-               gr.DownloadButton(value=str(jsonl), visible=True), gr.DownloadButton(value=str(md), visible=True),
+               gr.update(value=str(jsonl), visible=True), gr.update(value=str(md), visible=True),
                str(out))
 
     # --- batch -----------------------------------------------------------------------------------
@@ -174,7 +179,8 @@ class WebUI:
         if size > self.max_bytes:
             raise InputError(f"{name} is {size:,} bytes, above the limit of {self.max_bytes:,} bytes for one issue. "
                              "Split it into pages.")
-        return ingest.read_bytes(p.read_bytes(), safe_name(p.stem, "issue"), max_bytes=self.max_bytes)
+        # path=: the upload's own file name, for messages (never a server path)
+        return ingest.read_bytes(p.read_bytes(), safe_name(p.stem, "issue"), max_bytes=self.max_bytes, path=name)
 
     def batch(self, files: list[str] | None, run_dir: str | None):
         """UI event: run uploaded issue files through the pipeline; yields (status, zip file, run_dir)."""
@@ -198,9 +204,8 @@ class WebUI:
             except InputError as e:
                 lines.append(f"✗ {e}")
         if not docs:
-            msg = " ".join(lines)
-            gr.Warning(msg, title="No file could be read")
-            yield _status(msg, "error"), None, run_dir
+            gr.Warning(" ".join(lines), title="No file could be read")
+            yield _status(lines), None, run_dir
             return
         if lines:
             gr.Warning(" ".join(lines), title="Some files were skipped")
@@ -209,13 +214,12 @@ class WebUI:
         for n, (upload, doc) in enumerate(docs, 1):
             records: list[dict] = []
             head = f"file {n} of {len(docs)}: {upload}"
-            yield _status(" · ".join([*lines, head + " …"])), None, str(out)
+            yield _status([*lines, head + " …"]), None, str(out)
             for kind, value in stream(self.pipe, doc):
                 if kind == "record":
                     records.append(value)
                 else:
-                    yield _status(" · ".join([*lines, f"{head}: {_progress_line(value, value['articles'])}"])), \
-                        None, str(out)
+                    yield _status([*lines, f"{head}: {_progress_line(value, value['articles'])}"]), None, str(out)
             records.sort(key=lambda r: r["index"])
             written += write_issue(out / "results", doc.name, records)
             lines.append(f"✓ {upload}: {len(records)} items, {sum(len(r['flags']) for r in records)} flags")
@@ -223,8 +227,8 @@ class WebUI:
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
             for p in sorted(written):
                 z.write(p, p.name)
-        kind = "done" if len(docs) == len(files) else "error"
-        yield _status(" · ".join(lines), kind), str(archive), str(out)
+        lines.append(f"Done: {archive.name} holds {len(written)} files, the ones newsdesk batch writes.")
+        yield _status(lines, "done"), str(archive), str(out)
 
     # --- API ---------------------------------------------------------------------------------------
     def process(self, text: str, name: str = "pasted") -> list[dict]:
@@ -277,7 +281,7 @@ class WebUI:
                 batch_zip = gr.File(label="Results (ZIP)", interactive=False, elem_id="nd-zip")
             session_dir = gr.State(None, delete_callback=_remove)
 
-            common = dict(concurrency_id="generate", concurrency_limit=1, show_progress="minimal")
+            common = {"concurrency_id": "generate", "concurrency_limit": 1, "show_progress": "minimal"}
             page_ev = run.click(self.page, [text, name, session_dir], [status, cards, dl_jsonl, dl_md, session_dir],
                                 api_visibility="undocumented", api_name="page", **common)
             stop.click(None, None, None, cancels=[page_ev], api_visibility="private")
@@ -287,7 +291,7 @@ class WebUI:
         return demo
 
 
-THEME_FONTS = dict(font=["Noto Sans CJK SC", "system-ui", "sans-serif"], font_mono=["monospace"])
+THEME_FONTS = {"font": ["Noto Sans CJK SC", "system-ui", "sans-serif"], "font_mono": ["monospace"]}
 
 
 def launch(pipe, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
