@@ -190,3 +190,25 @@ def test_serve_defaults_to_localhost():
     args = build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
     assert args.max_chars == 20_000
+
+
+def test_stopping_a_run_frees_the_model(tiny_chat, seed_text):
+    """Tiny model, batches of one. Closing the event's stream (Stop button, closed tab) ends the run after the
+    batch in flight instead of generating the rest for nobody."""
+    import threading
+
+    from service.ingest import from_text
+    from service.pipeline import Pipeline
+    from service.ui import stream
+
+    pipe = Pipeline(tiny_chat, cache_path=None, batch_size=1, log=lambda m: None)
+    doc = from_text(seed_text, "stop-me")
+    planned = sum(len(pipe.generator.plan(it).jobs) for it in pipe.preprocess(doc))
+    events = stream(pipe, doc)
+    kind, stats = next(events)
+    assert kind == "progress" and stats["generated"] == 1
+    worker = next(t for t in threading.enumerate() if t.name == "newsdesk-run-stop-me")
+    events.close()
+    worker.join(timeout=120)
+    assert not worker.is_alive()
+    assert pipe.cache.count() <= 2 < planned  # the batch in flight at most, of dozens
