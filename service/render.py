@@ -43,14 +43,14 @@ def flag_section(f: dict, rec: dict | None = None) -> str:
     is part of, else by kind and wording; "source" (the article as a whole) when none says."""
     if f.get("field") in SECTIONS:
         return f["field"]
-    found = f.get("found")
-    pieces = [found] if isinstance(found, str) else found if isinstance(found, list) else []
-    pieces = [p for p in pieces if isinstance(p, str) and p.strip()]
+    pieces = _found_pieces(f)
     if rec and pieces and sum(map(len, pieces)) >= 4:
         hits = [s for s, key in (("headline", "headline_en"), ("byline", "byline_en"), ("summary", "summary"),
                                  ("translation", "translation")) if all(p in (rec.get(key) or "") for p in pieces)]
         if len(hits) == 1:
             return hits[0]
+        if "headline" in hits and f.get("span") and list(f["span"]) == list(rec.get("span") or []):
+            return "headline"  # about the whole article, and its text is in the English headline
     kind = str(f.get("kind", ""))
     if kind in _KIND_SECTION:
         return _KIND_SECTION[kind]
@@ -79,9 +79,43 @@ def flag_html(f: dict, source: str | None = None) -> str:
             f'data-severity="{esc(sev)}">' + " · ".join(parts) + "</div>")
 
 
-def _flags(rec: dict, section: str, source: str | None) -> str:
-    mine = [f for f in rec.get("flags") or [] if flag_section(f, rec) == section]
+def _found_pieces(f: dict) -> list[str]:
+    found = f.get("found")
+    pieces = [found] if isinstance(found, str) else found if isinstance(found, list) else []
+    return [p for p in pieces if isinstance(p, str) and p.strip()]
+
+
+def _flags(rec: dict, section: str, source: str | None, only: list[dict] | None = None) -> str:
+    mine = only if only is not None else [f for f in rec.get("flags") or [] if flag_section(f, rec) == section]
     return "".join(flag_html(f, source) for f in mine)
+
+
+def translation_paragraph(f: dict, rec: dict, paras: list[str], source: str | None) -> int | None:
+    """Which paragraph of the English translation a flag concerns: the one holding its `found` text, else the
+    one translating the source paragraph its span points into; None when neither says."""
+    pieces = _found_pieces(f)
+    if pieces:
+        hits = [k for k, t in enumerate(paras) if all(p in t for p in pieces)]
+        if len(hits) == 1:
+            return hits[0]
+    span, src = f.get("span"), rec.get("paragraphs") or []
+    if source is not None and span and len(span) == 2 and len(paras) == len(src):
+        snippet = source[span[0]:span[1]].replace("\r", "").replace("\n", "")
+        hits = [k for k, p in enumerate(src) if snippet and snippet in p]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _translation(rec: dict, source: str | None) -> str:
+    """The translation paragraph by paragraph, each followed by the flags that concern it."""
+    paras = (rec.get("translation") or "—").split("\n\n")
+    at: dict[int | None, list[dict]] = {}
+    for f in rec.get("flags") or []:
+        if flag_section(f, rec) == "translation":
+            at.setdefault(translation_paragraph(f, rec, paras, source), []).append(f)
+    return "".join(f'<div class="nd-text nd-para" lang="en">{esc(p)}</div>{_flags(rec, "", source, at.get(k, []))}'
+                   for k, p in enumerate(paras)) + _flags(rec, "", source, at.get(None, []))
 
 
 def _marked(source: str, span: list[int], flags: list[dict]) -> str:
@@ -137,20 +171,19 @@ def card(rec: dict, source: str | None = None) -> str:
         h.append(f'<div class="nd-byline">{line}</div>')
     h.append(_flags(rec, "byline", source))
     h.append("</header>")
-    h.append('<div class="nd-cols">'
-             f'<section class="nd-summary"><h4>摘要 · Chinese summary</h4>'
-             f'<div class="nd-text" lang="zh">{esc(rec.get("summary") or "—")}</div>'
-             f'{_flags(rec, "summary", source)}</section>'
-             f'<section class="nd-translation"><h4>English translation</h4>'
-             f'<div class="nd-text" lang="en">{esc(rec.get("translation") or "—")}</div>'
-             f'{_flags(rec, "translation", source)}</section></div>')
-    h.append(_flags(rec, "source", source))
     if source is not None and 0 <= span[0] < span[1] <= len(source):
         original = _marked(source, span, flags)
     else:
         original = esc(rec.get("text", ""))
-    h.append(f'<details class="nd-source"><summary>原文 · source text (chars {span[0]}–{span[1]})</summary>'
-             f'<div class="nd-text" lang="zh">{original}</div></details>')
+    h.append('<div class="nd-cols">'
+             f'<section class="nd-summary"><h4>摘要 · Chinese summary</h4>'
+             f'<div class="nd-text nd-summary-text" lang="zh">{esc(rec.get("summary") or "—")}</div>'
+             f'{_flags(rec, "summary", source)}'
+             f'<details class="nd-source" open><summary>原文 · source text (chars {span[0]}–{span[1]})</summary>'
+             f'<div class="nd-text" lang="zh">{original}</div></details></section>'
+             f'<section class="nd-translation"><h4>English translation</h4>{_translation(rec, source)}'
+             "</section></div>")
+    h.append(_flags(rec, "source", source))
     extra = {k: v for k, v in rec.items() if k not in _SHOWN}
     if extra:
         rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_short(v, 600))}</td></tr>" for k, v in extra.items())
@@ -191,12 +224,14 @@ CSS = """
 @media (max-width: 800px) { .nd-cols { grid-template-columns: 1fr; } }
 .nd-cols h4 { margin: 0 0 4px 0; font-size: .9em; color: var(--body-text-color-subdued); }
 .nd-text { white-space: pre-wrap; line-height: 1.55; }
+.nd-para { margin-bottom: .8em; }
 .nd-flag { margin: 6px 0; padding: 4px 8px; border-left: 4px solid #d97706; background: #fffbeb; color: #451a03;
            border-radius: 4px; font-size: .9em; }
 .nd-flag.nd-error { border-color: #dc2626; background: #fef2f2; color: #450a0a; }
 .nd-flag.nd-info { border-color: #2563eb; background: #eff6ff; color: #172554; }
 .nd-flag-kind { font-weight: 600; }
-.nd-source, .nd-extra { margin-top: 8px; font-size: .92em; }
+.nd-source, .nd-extra { margin-top: 12px; font-size: .92em; }
+.nd-source summary, .nd-extra summary { color: var(--body-text-color-subdued); cursor: pointer; }
 .nd-source mark { background: #fde68a; }
 .nd-extra th { text-align: left; padding-right: 12px; vertical-align: top; }
 .nd-wait { color: var(--body-text-color-subdued); font-style: italic; }

@@ -79,6 +79,21 @@ def test_flags_sit_next_to_the_text_they_concern():
                      r'<mark title="ocr_doubled: [^"]*">。</mark></div>', html)
 
 
+def test_translation_flags_follow_their_paragraph():
+    source = "标题\n本报讯(记者 甲)第一段。\n第二段有错字。\n第三段。"
+    at = source.index("第二段")
+    flags = [{"kind": "untranslated", "message": "still contains Chinese", "found": ["错字"]},
+             {"kind": "number_mismatch", "message": "a number differs", "field": "translation",
+              "span": [at, at + 7]},
+             {"kind": "truncated", "message": "the model's translation stopped", "found": "not in any paragraph"}]
+    rec = _record(paragraphs=["第一段。", "第二段有错字。", "第三段。"], translation="One.\n\nTwo 错字.\n\nThree.",
+                  flags=flags, span=[0, len(source)])
+    html = _section(render.card(rec, source), "nd-translation")
+    order = re.findall(r'nd-para" lang="en">([^<]*)</div>|data-kind="(\w+)"', html)
+    assert [a or b for a, b in order] == ["One.", "Two 错字.", "untranslated", "number_mismatch", "Three.",
+                                          "truncated"]
+
+
 def test_optional_and_unknown_fields_are_shown():
     html = render.card(_record(byline_en="Yu Mengting", people=[{"name": "俞梦婷", "role": "reporter",
                                                                  "name_en": "Yu Mengting"}],
@@ -124,7 +139,8 @@ def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_pat
     assert jsonl.read_text(encoding="utf-8") == to_jsonl(records)
     assert md.read_text(encoding="utf-8") == to_markdown("three_items", records)
     for r in records:  # the card shows the record's outputs
-        assert render.esc(r["translation"]) in final and render.esc(r["summary"]) in final
+        assert render.esc(r["summary"]) in final
+        assert all(render.esc(p) in final for p in r["translation"].split("\n\n"))
     # a second run of the session replaces its previous files
     again = list(ui.page(text, "three items", run_dir))[-1]
     assert not Path(run_dir).exists() and Path(again[2]["value"]).is_file()

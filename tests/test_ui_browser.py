@@ -164,8 +164,8 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
         card = page.locator(f'.nd-card[data-index="{r["index"]}"]')
         assert r["headline_en"] and r["summary"] and r["translation"]
         assert card.locator(".nd-hl-en").text_content() == r["headline_en"]
-        assert card.locator(".nd-summary .nd-text").text_content() == r["summary"]
-        assert card.locator(".nd-translation .nd-text").text_content() == r["translation"]
+        assert card.locator(".nd-summary-text").text_content() == r["summary"]
+        assert "\n\n".join(card.locator(".nd-translation .nd-para").all_text_contents()) == r["translation"]
         assert card.locator(".nd-flag").count() == len(r["flags"])  # every flag visible on its card
         if r["byline"]:
             assert r["byline"] in card.locator(".nd-byline").text_content()
