@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import re
 
 SECTIONS = ("headline", "byline", "summary", "translation", "source")
 # Where a flag of a known kind belongs; a flag may also say so itself with a `field` key.
@@ -22,9 +23,12 @@ _KIND_SECTION = {
     "no_body": "summary",
     "untranslated": "translation",
 }
+# Flags about the input text itself, shown with the source text: OCR defects, continuation markers.
+_SOURCE_KIND_PREFIXES = ("ocr_", "continued")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
-_SHOWN = {"issue", "index", "kind", "headline", "subheads", "headline_en", "dateline", "byline", "byline_en",
-          "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model", "summary_model",
+_SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "byline",
+          "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model", "summary_model",
           "prompt_version", "cached"}
 _ICON = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 
@@ -39,19 +43,23 @@ def _short(x, n: int = 160) -> str:
 
 
 def flag_section(f: dict, rec: dict | None = None) -> str:
-    """The part of a card a flag concerns: its own `field` when it names one, else the output its `found` text
-    is part of, else by kind and wording; "source" (the article as a whole) when none says."""
+    """The part of a card a flag concerns: its own `field` when it names one; the source text for flags about the
+    input (OCR defects, continuations); else the output its `found` text is part of; else by kind and wording;
+    "source" (the article as a whole) when none says."""
     if f.get("field") in SECTIONS:
         return f["field"]
+    kind = str(f.get("kind", ""))
+    if kind.startswith(_SOURCE_KIND_PREFIXES):
+        return "source"
     pieces = _found_pieces(f)
-    if rec and pieces and sum(map(len, pieces)) >= 4:
+    if rec and pieces:
         hits = [s for s, key in (("headline", "headline_en"), ("byline", "byline_en"), ("summary", "summary"),
                                  ("translation", "translation")) if all(p in (rec.get(key) or "") for p in pieces)]
-        if len(hits) == 1:
-            return hits[0]
         if "headline" in hits and f.get("span") and list(f["span"]) == list(rec.get("span") or []):
             return "headline"  # about the whole article, and its text is in the English headline
-    kind = str(f.get("kind", ""))
+        joined = "".join(pieces)
+        if len(hits) == 1 and (len(joined) >= 4 or _CJK.search(joined)):  # distinctive enough to go by
+            return hits[0]
     if kind in _KIND_SECTION:
         return _KIND_SECTION[kind]
     words = f"{kind} {f.get('message', '')}".lower()
@@ -140,36 +148,53 @@ def _people(people: list[dict]) -> str:
     names = []
     for p in people or []:
         extra = " ".join(str(p[k]) for k in ("name_en", "pinyin") if p.get(k))
-        names.append(f'{esc(p.get("name", ""))}{" " + esc(extra) if extra else ""} ({esc(p.get("role", ""))})')
+        role = p.get("title") or p.get("role", "")
+        names.append(f'{esc(p.get("name", ""))}{" " + esc(extra) if extra else ""}{f" ({esc(role)})" if role else ""}')
     return ", ".join(names)
+
+
+def _byline(d: dict) -> str:
+    meta = [x for x in (d.get("dateline"), d.get("byline")) if x]
+    if not (meta or d.get("byline_en") or d.get("people")):
+        return ""
+    line = f'<span lang="zh">{esc(" · ".join(meta))}</span>' if meta else ""
+    if d.get("byline_en"):
+        line += f' <span class="nd-byline-en" lang="en">{esc(d["byline_en"])}</span>'
+    if d.get("people"):
+        line += f' <span class="nd-people">— {_people(d["people"])}</span>'
+    return f'<div class="nd-byline">{line}</div>'
+
+
+def _parts(rec: dict, source: str | None) -> str:
+    """The short items of a brief (headline, dateline, byline, their own flags); their text is in the article's."""
+    rows = [f'<li><span lang="zh">{esc(p.get("headline") or "—")}</span>{_byline(p)}'
+            + "".join(flag_html(f, source) for f in p.get("flags") or []) + "</li>" for p in rec.get("items") or []]
+    return f'<ul class="nd-parts">{"".join(rows)}</ul>' if rows else ""
 
 
 def card(rec: dict, source: str | None = None) -> str:
     """One finished article. `source` is the whole original text (the pasted page), for quoting flagged spans."""
     flags = rec.get("flags") or []
+    n_flags = len(flags) + sum(len(p.get("flags") or []) for p in rec.get("items") or [])
     i = rec.get("index", 0)
     kind = rec.get("kind", "")
     span = rec.get("span") or [0, 0]
     n_warn = sum(1 for f in flags if f.get("severity", "warning") != "info")
-    badge = (f'<span class="nd-badge nd-badge-warn">{len(flags)} flag{"s" if len(flags) != 1 else ""}</span>'
-             if n_warn else f'<span class="nd-badge">{len(flags)} flags</span>' if flags else "")
-    h = [f'<article class="nd-card nd-done" data-index="{i}" data-kind="{esc(kind)}" data-flags="{len(flags)}">',
+    badge = (f'<span class="nd-badge{" nd-badge-warn" if n_warn else ""}">{n_flags} flag{"s" if n_flags != 1 else ""}'
+             "</span>" if n_flags else "")
+    h = [f'<article class="nd-card nd-done" data-index="{i}" data-kind="{esc(kind)}" data-flags="{n_flags}">',
          '<header class="nd-head">',
-         f'<div class="nd-num">#{i + 1} · {esc(kind)}{" · cached" if rec.get("cached") else ""} {badge}</div>',
-         f'<h3 class="nd-hl-zh" lang="zh">{esc(rec.get("headline") or "(no headline)")}</h3>']
+         f'<div class="nd-num">#{i + 1} · {esc(kind)}{" · cached" if rec.get("cached") else ""} {badge}</div>']
+    if rec.get("kicker"):
+        h.append(f'<div class="nd-kicker" lang="zh">{esc(rec["kicker"])}</div>')
+    h.append(f'<h3 class="nd-hl-zh" lang="zh">{esc(rec.get("headline") or "(no headline)")}</h3>')
     for s in rec.get("subheads") or []:
         h.append(f'<div class="nd-subhead" lang="zh">{esc(s)}</div>')
     h.append(f'<h3 class="nd-hl-en" lang="en">{esc(rec.get("headline_en") or "—")}</h3>')
     h.append(_flags(rec, "headline", source))
-    meta = [x for x in (rec.get("dateline"), rec.get("byline")) if x]
-    if meta or rec.get("byline_en") or rec.get("people"):
-        line = f'<span lang="zh">{esc(" · ".join(meta))}</span>' if meta else ""
-        if rec.get("byline_en"):
-            line += f' <span class="nd-byline-en" lang="en">{esc(rec["byline_en"])}</span>'
-        if rec.get("people"):
-            line += f' <span class="nd-people">— {_people(rec["people"])}</span>'
-        h.append(f'<div class="nd-byline">{line}</div>')
+    h.append(_byline(rec))
     h.append(_flags(rec, "byline", source))
+    h.append(_parts(rec, source))
     h.append("</header>")
     if source is not None and 0 <= span[0] < span[1] <= len(source):
         original = _marked(source, span, flags)
@@ -180,10 +205,9 @@ def card(rec: dict, source: str | None = None) -> str:
              f'<div class="nd-text nd-summary-text" lang="zh">{esc(rec.get("summary") or "—")}</div>'
              f'{_flags(rec, "summary", source)}'
              f'<details class="nd-source" open><summary>原文 · source text (chars {span[0]}–{span[1]})</summary>'
-             f'<div class="nd-text" lang="zh">{original}</div></details></section>'
+             f'<div class="nd-text" lang="zh">{original}</div></details>{_flags(rec, "source", source)}</section>'
              f'<section class="nd-translation"><h4>English translation</h4>{_translation(rec, source)}'
              "</section></div>")
-    h.append(_flags(rec, "source", source))
     extra = {k: v for k, v in rec.items() if k not in _SHOWN}
     if extra:
         rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_short(v, 600))}</td></tr>" for k, v in extra.items())
@@ -218,6 +242,8 @@ CSS = """
 .nd-card h3 { margin: 4px 0; }
 .nd-hl-en { font-weight: 500; font-style: italic; }
 .nd-subhead { font-weight: 600; }
+.nd-kicker { font-size: .9em; color: var(--body-text-color-subdued); }
+.nd-parts { margin: 6px 0 0 1.2em; font-size: .92em; }
 .nd-byline { font-size: .92em; margin: 4px 0; }
 .nd-byline-en { font-style: italic; }
 .nd-cols { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; margin-top: 8px; }

@@ -17,11 +17,16 @@ import pytest
 from service import render
 from service.cli import build_parser
 from service.outputs import to_jsonl, to_markdown
-from service.segment import segment
+from service.segment import SKIP_KINDS, segment
 from service.ui import WebUI, safe_name
 
 # gr.Warning outside a browser session becomes a UserWarning carrying the message the user would see
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:gradio.helpers")
+
+
+def articles(text: str) -> list:
+    """The items the pipeline makes records of (page furniture is skipped), as `Pipeline.preprocess` does."""
+    return [it for it in segment(text) if it.kind not in SKIP_KINDS]
 
 
 def _record(**over) -> dict:
@@ -65,12 +70,12 @@ def test_flags_sit_next_to_the_text_they_concern():
     html = render.card(_record(flags=flags, translation="Body text 正文.", span=[0, len(source)]), source)
     summary, translation = _section(html, "nd-summary"), _section(html, "nd-translation")
     head = html[: html.index("</header>")]
-    tail = html[html.index("</div></section></div>"):]
-    assert 'data-kind="summary_length"' in summary and summary.count("nd-flag ") == 1
+    beside_source = summary[summary.index("</details>"):]
+    assert 'data-kind="summary_length"' in summary and summary.count("nd-flag ") == 2
     assert 'data-kind="untranslated"' in translation and 'data-kind="number_mismatch"' in translation
     assert "expected: 3,164,000" in translation and "found: 316.4 million" in translation
     assert 'data-kind="truncated"' in head
-    assert 'data-kind="ocr_doubled"' in tail  # no output it belongs to: shown with the article as a whole
+    assert 'data-kind="ocr_doubled"' in beside_source  # about the input: under the source text
     assert html.count('class="nd-flag ') == len(flags)  # every flag shown, none twice
     assert 'data-flags="5"' in html
     # a flagged span is quoted from the source and marked in the original text
@@ -92,6 +97,27 @@ def test_translation_flags_follow_their_paragraph():
     order = re.findall(r'nd-para" lang="en">([^<]*)</div>|data-kind="(\w+)"', html)
     assert [a or b for a, b in order] == ["One.", "Two 错字.", "untranslated", "number_mismatch", "Three.",
                                           "truncated"]
+
+
+def test_input_flags_stay_with_the_source_and_headline_flags_with_the_headline():
+    ocr = {"kind": "ocr_dropped", "message": "a character seems dropped", "span": [3, 6], "found": "安管理",
+           "expected": "安全管理"}
+    head = {"kind": "untranslated", "message": "still contains Chinese: 五金", "span": [0, 40], "found": ["五金"]}
+    rec = _record(summary="企业安管理更顺畅。", headline_en="Chinese五金 Hub", translation="The 五金 trade.",
+                  span=[0, 40], flags=[ocr, head])
+    assert render.flag_section(ocr, rec) == "source"  # although the summary repeats the OCR error
+    assert render.flag_section(head, rec) == "headline"  # whole-article span, text in the English headline
+
+
+def test_brief_parts_and_kicker_are_shown():
+    part = {"kind": "news", "headline": "甲A球员考试忙", "dateline": "据新华社昆明1月2日电", "byline": "记者晋群",
+            "people": [{"name": "晋群", "role": "reporter", "title": "记者"}], "paragraphs": ["正文。"],
+            "span": [5, 20], "flags": [{"kind": "continued", "severity": "info", "message": "continues on page 2"}]}
+    html = render.card(_record(kind="brief", kicker="短讯", items=[part]))
+    assert '<div class="nd-kicker" lang="zh">短讯</div>' in html
+    assert "甲A球员考试忙" in html and "据新华社昆明1月2日电 · 记者晋群" in html and "晋群 (记者)" in html
+    assert 'data-kind="continued"' in html and 'data-flags="1"' in html
+    assert "More fields" not in html
 
 
 def test_optional_and_unknown_fields_are_shown():
@@ -121,7 +147,7 @@ def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_pat
     files `newsdesk batch` writes for the same records."""
     items = segment(seed_text)
     text = seed_text[items[1].span[0]:items[3].span[1]]  # three items
-    expected = [it.headline for it in segment(text)]
+    expected = [it.headline for it in articles(text)]
     assert len(expected) == 3
     ui = WebUI(pipe, workdir=tmp_path / "ui")
     updates = list(ui.page(text, "three items", None))
@@ -135,7 +161,8 @@ def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_pat
     jsonl, md = Path(jsonl_btn["value"]), Path(md_btn["value"])
     assert jsonl.name == "three_items.jsonl" and md.name == "three_items.md"
     records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
-    assert [r["headline"] for r in records] == expected and [r["index"] for r in records] == [0, 1, 2]
+    assert [r["headline"] for r in records] == expected
+    assert [r["index"] for r in records] == [it.index for it in articles(text)]
     assert jsonl.read_text(encoding="utf-8") == to_jsonl(records)
     assert md.read_text(encoding="utf-8") == to_markdown("three_items", records)
     for r in records:  # the card shows the record's outputs

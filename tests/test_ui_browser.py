@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from service.outputs import to_markdown
-from service.segment import segment
+from service.segment import SKIP_KINDS, segment
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -30,6 +30,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MAX_CHARS = 4000  # the server's --max-chars: the seed page (3,110 characters) fits, two of it do not
 RUN_TIMEOUT_MS = 600_000  # a whole page on the tiny model takes 20-60 s on 2 busy cores
+
+
+def articles(text: str) -> list:
+    """The items the pipeline makes records of (page furniture is skipped), as `Pipeline.preprocess` does."""
+    return [it for it in segment(text) if it.kind not in SKIP_KINDS]
 
 
 def _free_port() -> int:
@@ -135,7 +140,7 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
     and flags are those of the downloaded JSONL; the Markdown download is what `newsdesk batch` writes."""
     from playwright.sync_api import expect
 
-    expected = [it.headline for it in segment(seed_text)]
+    expected = [it.headline for it in articles(seed_text)]
     assert len(expected) == 6
     ctx, page = _open(browser, server["url"])
     page.get_by_text("000_fd4f6e000473b793", exact=True).click()  # the example row
@@ -157,7 +162,7 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
     jsonl = _download(page, "#nd-dl-jsonl", tmp_path)
     assert jsonl.name == "seed_page.jsonl"
     records = _jsonl(jsonl)
-    assert [r["index"] for r in records] == list(range(6))
+    assert [r["index"] for r in records] == [it.index for it in articles(seed_text)]
     assert [r["headline"] for r in records] == expected
     assert {r["issue"] for r in records} == {"seed_page"}
     for r in records:
@@ -166,7 +171,8 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
         assert card.locator(".nd-hl-en").text_content() == r["headline_en"]
         assert card.locator(".nd-summary-text").text_content() == r["summary"]
         assert "\n\n".join(card.locator(".nd-translation .nd-para").all_text_contents()) == r["translation"]
-        assert card.locator(".nd-flag").count() == len(r["flags"])  # every flag visible on its card
+        n_flags = len(r["flags"]) + sum(len(p.get("flags") or []) for p in r.get("items") or [])
+        assert card.locator(".nd-flag").count() == n_flags  # every flag visible on its card
         if r["byline"]:
             assert r["byline"] in card.locator(".nd-byline").text_content()
     md = _download(page, "#nd-dl-md", tmp_path)
@@ -195,8 +201,8 @@ def test_two_sessions_at_once_get_their_own_results(server, browser, seed_text, 
     items = segment(seed_text)
     text_a = seed_text[items[0].span[0]:items[0].span[1]]
     text_b = seed_text[items[4].span[0]:items[5].span[1]]
-    heads_a = [it.headline for it in segment(text_a)]
-    heads_b = [it.headline for it in segment(text_b)]
+    heads_a = [it.headline for it in articles(text_a)]
+    heads_b = [it.headline for it in articles(text_b)]
     assert len(heads_a) == 1 and len(heads_b) == 2
     (ctx_a, a), (ctx_b, b) = _open(browser, server["url"]), _open(browser, server["url"])
     _run(a, text_a, "session a")
@@ -264,8 +270,9 @@ def test_gradio_client_api(server, seed_text, tmp_path):
     items = segment(seed_text)
     text = seed_text[items[3].span[0]:items[5].span[1]]
     records = client.predict(text=text, name="api page", api_name="/process")
-    assert [r["headline"] for r in records] == [it.headline for it in segment(text)]
-    assert [r["index"] for r in records] == [0, 1, 2] and {r["issue"] for r in records} == {"api_page"}
+    assert [r["headline"] for r in records] == [it.headline for it in articles(text)]
+    assert [r["index"] for r in records] == [it.index for it in articles(text)]
+    assert {r["issue"] for r in records} == {"api_page"}
     assert all(r["translation"] and r["summary"] and "flags" in r for r in records)
     with pytest.raises(Exception, match="the pasted text is empty"):
         client.predict(text="", api_name="/process")
