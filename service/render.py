@@ -126,16 +126,35 @@ def _translation(rec: dict, source: str | None) -> str:
                    for k, p in enumerate(paras)) + _flags(rec, "", source, at.get(None, []))
 
 
+MARK_MAX = 40  # characters: a flag pointing at more (a whole passage) marks only its found text inside it
+
+
+def _mark_ranges(f: dict, s0: int, s1: int, source: str) -> list[tuple[int, int]]:
+    """The characters of the article [s0, s1) a flag points at: its span when short, else the places its found
+    text occurs inside its span."""
+    span = f.get("span")
+    if not span or len(span) != 2 or span[0] >= s1 or span[1] <= s0:
+        return []
+    a, b = max(s0, span[0]), min(s1, span[1])
+    if b - a <= MARK_MAX:
+        return [(a, b)]
+    out = []
+    for piece in _found_pieces(f):
+        at = source.find(piece, a, b)
+        while at != -1:
+            out.append((at, at + len(piece)))
+            at = source.find(piece, at + len(piece), b)
+    return out
+
+
 def _marked(source: str, span: list[int], flags: list[dict]) -> str:
     """The article's original text with the characters flags point at marked (their messages as titles)."""
     s0, s1 = span
-    ranges = [(max(s0, f["span"][0]), min(s1, f["span"][1]), f) for f in flags
-              if f.get("span") and len(f["span"]) == 2 and list(f["span"]) != [s0, s1]
-              and f["span"][0] < s1 and f["span"][1] > s0]
+    ranges = [(a, b, f) for f in flags for a, b in _mark_ranges(f, s0, s1, source)]
     cuts = sorted({s0, s1, *(a for a, _, _ in ranges), *(b for _, b, _ in ranges)})
     out = []
     for a, b in itertools.pairwise(cuts):
-        over = [f for x, y, f in ranges if x <= a and b <= y]
+        over = list({id(f): f for x, y, f in ranges if x <= a and b <= y}.values())
         piece = esc(source[a:b])
         if over:
             title = esc("; ".join(f"{f.get('kind')}: {f.get('message', '')}" for f in over))

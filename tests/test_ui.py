@@ -120,6 +120,14 @@ def test_brief_parts_and_kicker_are_shown():
     assert "More fields" not in html
 
 
+def test_long_flag_spans_mark_only_their_found_text():
+    source = "标题\n" + "这是一段很长的原文，" * 6 + "其中有辅导员三个字。"
+    flag = {"kind": "untranslated", "message": "still contains Chinese: 辅导员", "span": [3, len(source)],
+            "found": ["辅导员"]}
+    html = render.card(_record(flags=[flag], span=[0, len(source)], translation="x 辅导员"), source)
+    assert re.findall(r"<mark [^>]*>([^<]*)</mark>", html) == ["辅导员"]
+
+
 def test_optional_and_unknown_fields_are_shown():
     html = render.card(_record(byline_en="Yu Mengting", people=[{"name": "俞梦婷", "role": "reporter",
                                                                  "name_en": "Yu Mengting"}],
