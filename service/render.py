@@ -28,8 +28,8 @@ _SOURCE_KIND_PREFIXES = ("ocr_", "continued")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
 _SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "byline",
-          "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model", "summary_model",
-          "prompt_version", "cached"}
+          "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model",
+          "summary_model", "prompt_version", "cached"}
 _ICON = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 
 

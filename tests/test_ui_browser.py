@@ -9,6 +9,7 @@ done by scripts/test.sh); `playwright install` is never used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -43,39 +44,47 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tiny_chat, tmp_path_factory):
-    """`newsdesk serve` with the tiny model, its own generation cache and its own Gradio upload folder."""
-    tmp = tmp_path_factory.mktemp("serve")
+@contextlib.contextmanager
+def _serving(tmp: Path, *options: str):
+    """`newsdesk serve OPTIONS` on a free port with its own generation cache and Gradio upload folder; its URL."""
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "GRADIO_TEMP_DIR": str(tmp / "gradio")}
     log = open(tmp / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--model", tiny_chat, "--port", str(port),
-                             "--cache", str(tmp / "cache.sqlite"), "--max-chars", str(MAX_CHARS)],
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port),
+                             "--cache", str(tmp / "cache.sqlite"), *options],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"newsdesk serve exited with {proc.returncode}:\n{(tmp / 'serve.log').read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"newsdesk serve did not answer on {url}:\n{(tmp / 'serve.log').read_text()}")
-        time.sleep(0.5)
-    yield {"url": url, "tmp": tmp, "model": tiny_chat}
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        deadline = time.time() + 300
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"newsdesk serve exited with {proc.returncode}:\n{(tmp / 'serve.log').read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                pytest.fail(f"newsdesk serve did not answer on {url}:\n{(tmp / 'serve.log').read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tiny_chat, tmp_path_factory):
+    """`newsdesk serve` with the tiny model."""
+    tmp = tmp_path_factory.mktemp("serve")
+    with _serving(tmp, "--model", tiny_chat, "--max-chars", str(MAX_CHARS)) as url:
+        yield {"url": url, "tmp": tmp, "model": tiny_chat}
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +304,29 @@ def test_gradio_client_api(server, seed_text, tmp_path):
     with urllib.request.urlopen(server["url"] + f"gradio_api/call/batch/{event}", timeout=60) as r:
         answer = r.read().decode("utf-8")
     assert "event: error" in answer and "not uploaded by a user" in answer and "机密" not in answer
+
+
+@pytest.mark.real_model
+def test_embedded_model_behind_the_page(browser, tmp_path):
+    """The real embedded model behind `newsdesk serve` (no cache: it really runs): a pasted article's card shows
+    a Chinese summary, and an English headline and translation that carry the article's numbers."""
+    from test_real_model import ARTICLE, _numbers
+
+    from service.chinese import cjk_share
+
+    with _serving(tmp_path) as url:
+        ctx, page = _open(browser, url)
+        _run(page, ARTICLE, "short")
+        _wait_done(page)
+        card = page.locator(".nd-card.nd-done")
+        assert card.count() == 1
+        assert card.locator(".nd-hl-zh").text_content() == "首批企业获证 我市安全生产项目结硕果"
+        summary = card.locator(".nd-summary-text").text_content()
+        assert cjk_share(summary) > 0.8, summary
+        translation = "\n\n".join(card.locator(".nd-translation .nd-para").all_text_contents())
+        for text in (translation, card.locator(".nd-hl-en").text_content()):
+            letters = [c for c in text if c.isalpha()]
+            assert letters and sum(c.isascii() for c in letters) / len(letters) > 0.9, text
+        assert {"25", "13", "3060", "57"} <= _numbers(translation), translation
+        assert "model qwen2.5-coder-1.5b-q4km" in page.inner_text("#nd-status")
+        ctx.close()
