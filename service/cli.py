@@ -90,7 +90,8 @@ def cmd_serve(args) -> int:
     from .ui import launch
 
     pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size,
-                    cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr))
+                    cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
+                    glossary=args.glossary or (), repair=not args.no_repair)
     print(f"newsdesk: serving on http://{args.host}:{args.port} - open it in a browser (Ctrl-C stops).",
           file=sys.stderr)
     launch(pipe, host=args.host, port=args.port, share=args.share, max_chars=args.max_chars,
@@ -212,15 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch-size", type=int, default=8, help="requests per generation batch (default 8)")
         p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
 
+    def fact_opts(p):
+        p.add_argument("--glossary", action="append", metavar="FILE",
+                       help="CSV glossary (columns zh,en,note) merged over the shipped glossary/zh-en.csv; repeatable")
+        p.add_argument("--no-repair", action="store_true",
+                       help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
+
     b = sub.add_parser("batch", help="summarise and translate issue files")
     b.add_argument("inputs", nargs="+", help="issue files (.txt) or directories of them")
     b.add_argument("--out", default="out", help="output directory (default out/)")
     b.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
-    b.add_argument("--glossary", action="append", metavar="FILE",
-                   help="CSV glossary (columns zh,en,note) merged over the shipped glossary/zh-en.csv; repeatable")
-    b.add_argument("--no-repair", action="store_true",
-                   help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
     model_opts(b)
+    fact_opts(b)
     b.set_defaults(func=cmd_batch)
 
     w = sub.add_parser("serve", help="the web UI: paste a page or upload issues in a browser")
@@ -232,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"largest accepted uploaded issue file, in bytes (default {DEFAULT_MAX_BYTES:,})")
     model_opts(w)
+    fact_opts(w)
     w.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("segment", help="print the articles found on a page (no model needed)")

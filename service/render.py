@@ -29,7 +29,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
 _SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "byline",
           "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model",
-          "summary_model", "prompt_version", "cached"}
+          "summary_model", "prompt_version", "cached", "facts"}
 _ICON = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 
 
@@ -191,6 +191,19 @@ def _parts(rec: dict, source: str | None) -> str:
     return f'<ul class="nd-parts">{"".join(rows)}</ul>' if rows else ""
 
 
+def _facts(rec: dict) -> str:
+    """How many numbers, dates, names and terms were checked, and with what result (the flagged ones have flags)."""
+    facts = rec.get("facts")
+    if not isinstance(facts, list) or not facts:
+        return ""
+    counts: dict[str, int] = {}
+    for f in facts:
+        counts[str(f.get("status", "checked"))] = counts.get(str(f.get("status", "checked")), 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return (f'<div class="nd-facts" data-checked="{len(facts)}">Facts (numbers, dates, names, terms): '
+            f"{len(facts)} checked — {esc(parts)}</div>")
+
+
 def card(rec: dict, source: str | None = None) -> str:
     """One finished article. `source` is the whole original text (the pasted page), for quoting flagged spans."""
     flags = rec.get("flags") or []
@@ -214,6 +227,7 @@ def card(rec: dict, source: str | None = None) -> str:
     h.append(_byline(rec))
     h.append(_flags(rec, "byline", source))
     h.append(_parts(rec, source))
+    h.append(_facts(rec))
     h.append("</header>")
     if source is not None and 0 <= span[0] < span[1] <= len(source):
         original = _marked(source, span, flags)
@@ -261,6 +275,7 @@ CSS = """
 .nd-card h3 { margin: 4px 0; }
 .nd-hl-en { font-weight: 500; font-style: italic; }
 .nd-subhead { font-weight: 600; }
+.nd-facts { font-size: .88em; color: var(--body-text-color-subdued); margin-top: 4px; }
 .nd-kicker { font-size: .9em; color: var(--body-text-color-subdued); }
 .nd-parts { margin: 6px 0 0 1.2em; font-size: .92em; }
 .nd-byline { font-size: .92em; margin: 4px 0; }

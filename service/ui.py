@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import ingest, render
 from .errors import InputError, NewsdeskError
-from .outputs import write_issue
+from .outputs import report_path, write_issue
 
 DEFAULT_MAX_CHARS = 20_000  # pasted text: about six dense pages; the embedded model takes ~4 min a page on 2 cores
 ACCEPTED_UPLOADS = (".txt",)
@@ -131,7 +131,8 @@ class WebUI:
 
     # --- article / page --------------------------------------------------------------------------
     def page(self, text: str, name: str, run_dir: str | None):
-        """UI event: stream cards for a pasted page. Yields (status, cards, jsonl button, md button, run_dir)."""
+        """UI event: stream cards for a pasted page.
+        Yields (status, cards, jsonl button, markdown button, report button, run_dir)."""
         import gradio as gr
 
         hidden = gr.update(value=None, visible=False)
@@ -139,28 +140,29 @@ class WebUI:
             doc = ingest.from_text(text or "", safe_name(name), max_chars=self.max_chars)
         except InputError as e:
             gr.Warning(str(e), title="Cannot process this text")
-            yield _status(str(e), "error"), "", hidden, hidden, run_dir
+            yield _status(str(e), "error"), "", hidden, hidden, hidden, run_dir
             return
         items = self.pipe.preprocess(doc)
         records: dict[int, dict] = {}
-        yield _status(_progress_line(None, len(items))), render.cards(items, records, doc.text), hidden, hidden, \
-            run_dir
+        yield (_status(_progress_line(None, len(items))), render.cards(items, records, doc.text),
+               hidden, hidden, hidden, run_dir)
         for kind, value in stream(self.pipe, doc):
             if kind == "progress":
-                yield _status(_progress_line(value, len(items))), gr.skip(), hidden, hidden, run_dir
+                yield _status(_progress_line(value, len(items))), gr.skip(), hidden, hidden, hidden, run_dir
             else:
                 records[value["index"]] = value
                 yield (_status(f"{len(records)} of {len(items)} done; working on the rest…"),
-                       render.cards(items, records, doc.text), hidden, hidden, run_dir)
+                       render.cards(items, records, doc.text), hidden, hidden, hidden, run_dir)
         final = [records[i] for i in sorted(records)]
         out = self._fresh_dir(run_dir)
         jsonl, md = write_issue(out, doc.name, final)
+        report = report_path(out, doc.name)
         n_flags = sum(len(r["flags"]) for r in final)
         done = (f"Done: {len(final)} item{'s' if len(final) != 1 else ''}, {n_flags} flag{'s' if n_flags != 1 else ''}"
                 f" · model {self.pipe.model_name}. Download the results below.")
         yield (_status(done, "done"), render.cards(items, records, doc.text, state="done"),
                gr.update(value=str(jsonl), visible=True), gr.update(value=str(md), visible=True),
-               str(out))
+               gr.update(value=str(report), visible=True) if report.is_file() else hidden, str(out))
 
     # --- batch -----------------------------------------------------------------------------------
     def _read_upload(self, path: str) -> ingest.Document:
@@ -210,7 +212,6 @@ class WebUI:
         if lines:
             gr.Warning(" ".join(lines), title="Some files were skipped")
         out = self._fresh_dir(run_dir)
-        written: list[Path] = []
         for n, (upload, doc) in enumerate(docs, 1):
             records: list[dict] = []
             head = f"file {n} of {len(docs)}: {upload}"
@@ -221,11 +222,12 @@ class WebUI:
                 else:
                     yield _status([*lines, f"{head}: {_progress_line(value, value['articles'])}"]), None, str(out)
             records.sort(key=lambda r: r["index"])
-            written += write_issue(out / "results", doc.name, records)
+            write_issue(out / "results", doc.name, records)
             lines.append(f"✓ {upload}: {len(records)} items, {sum(len(r['flags']) for r in records)} flags")
         archive = out / ("newsdesk-" + (docs[0][1].name if len(docs) == 1 else f"{len(docs)}-issues") + ".zip")
+        written = sorted((out / "results").iterdir())  # all write_issue wrote, as newsdesk batch would
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-            for p in sorted(written):
+            for p in written:
                 z.write(p, p.name)
         lines.append(f"Done: {archive.name} holds {len(written)} files, the ones newsdesk batch writes.")
         yield _status(lines, "done"), str(archive), str(out)
@@ -269,11 +271,13 @@ class WebUI:
                 with gr.Row():
                     dl_jsonl = gr.DownloadButton("Download JSONL", visible=False, elem_id="nd-dl-jsonl")
                     dl_md = gr.DownloadButton("Download Markdown", visible=False, elem_id="nd-dl-md")
+                    dl_report = gr.DownloadButton("Download fact report (JSON)", visible=False,
+                                                  elem_id="nd-dl-report")
                 cards = gr.HTML(elem_id="nd-cards")
             with gr.Tab("Batch", id="batch"):
                 gr.Markdown(f"Upload one or more issue files ({', '.join(ACCEPTED_UPLOADS)}; UTF-8 or GB18030; up "
                             f"to {self.max_bytes:,} bytes each). The ZIP holds exactly the files `newsdesk batch` "
-                            "writes: `<issue>.jsonl` and `<issue>.md` for each file.")
+                            "writes for each file: `<issue>.jsonl`, `<issue>.md` and `<issue>.report.json`.")
                 files = gr.File(label="Issue files", file_count="multiple", file_types=list(ACCEPTED_UPLOADS),
                                 type="filepath", elem_id="nd-files")
                 run_batch = gr.Button("Run batch", variant="primary", elem_id="nd-run-batch")
@@ -282,7 +286,8 @@ class WebUI:
             session_dir = gr.State(None, delete_callback=_remove)
 
             common = {"concurrency_id": "generate", "concurrency_limit": 1, "show_progress": "minimal"}
-            page_ev = run.click(self.page, [text, name, session_dir], [status, cards, dl_jsonl, dl_md, session_dir],
+            page_ev = run.click(self.page, [text, name, session_dir],
+                                [status, cards, dl_jsonl, dl_md, dl_report, session_dir],
                                 api_visibility="undocumented", api_name="page", **common)
             stop.click(None, None, None, cancels=[page_ev], api_visibility="private")
             run_batch.click(self.batch, [files, session_dir], [batch_status, batch_zip, session_dir],

@@ -16,7 +16,7 @@ import pytest
 
 from service import render
 from service.cli import build_parser
-from service.outputs import to_jsonl, to_markdown
+from service.outputs import issue_report, to_jsonl, to_markdown
 from service.segment import SKIP_KINDS, segment
 from service.ui import WebUI, safe_name
 
@@ -131,10 +131,12 @@ def test_long_flag_spans_mark_only_their_found_text():
 def test_optional_and_unknown_fields_are_shown():
     html = render.card(_record(byline_en="Yu Mengting", people=[{"name": "俞梦婷", "role": "reporter",
                                                                  "name_en": "Yu Mengting"}],
-                               facts={"checked": 3, "flagged": 1}))
+                               facts=[{"status": "verified"}, {"status": "verified"}, {"status": "flagged"}],
+                               audit={"checked": 3, "flagged": 1}))
     assert '<span class="nd-byline-en" lang="en">Yu Mengting</span>' in html
     assert "俞梦婷 Yu Mengting (reporter)" in html
-    assert "More fields" in html and "facts" in html and "&quot;checked&quot;: 3" in html
+    assert 'data-checked="3">Facts (numbers, dates, names, terms): 3 checked — 2 verified, 1 flagged' in html
+    assert "More fields" in html and "audit" in html and "&quot;checked&quot;: 3" in html
 
 
 def test_safe_name_never_makes_a_path():
@@ -164,15 +166,18 @@ def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_pat
     assert done[0] == 0 and cards[0].count("nd-pending") == 3  # placeholders before any generation
     assert sorted(set(done)) == [0, 1, 2, 3] and done == sorted(done)  # one card more at a time
     assert 'data-state="done"' in cards[-1] and 'data-state="done"' not in "".join(cards[:-1])
-    status, final, jsonl_btn, md_btn, run_dir = updates[-1]
+    status, final, jsonl_btn, md_btn, report_btn, run_dir = updates[-1]
     assert "Done: 3 items" in status
-    jsonl, md = Path(jsonl_btn["value"]), Path(md_btn["value"])
+    jsonl, md, report = Path(jsonl_btn["value"]), Path(md_btn["value"]), Path(report_btn["value"])
     assert jsonl.name == "three_items.jsonl" and md.name == "three_items.md"
+    assert sorted(p.name for p in jsonl.parent.iterdir()) == ["three_items.jsonl", "three_items.md",
+                                                              "three_items.report.json"]  # what batch writes
     records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert [r["headline"] for r in records] == expected
     assert [r["index"] for r in records] == [it.index for it in articles(text)]
     assert jsonl.read_text(encoding="utf-8") == to_jsonl(records)
     assert md.read_text(encoding="utf-8") == to_markdown("three_items", records)
+    assert json.loads(report.read_text(encoding="utf-8")) == issue_report("three_items", records)
     for r in records:  # the card shows the record's outputs
         assert render.esc(r["summary"]) in final
         assert all(render.esc(p) in final for p in r["translation"].split("\n\n"))
@@ -219,7 +224,7 @@ def test_batch_reads_only_gradio_uploads(pipe, tmp_path, monkeypatch, seed_text)
     assert "empty.txt is empty" in status and "only plain-text issue files" in status
     assert "✓ page.txt: 1 items" in status
     with zipfile.ZipFile(archive) as z:
-        assert sorted(z.namelist()) == ["page.jsonl", "page.md"]
+        assert sorted(z.namelist()) == ["page.jsonl", "page.md", "page.report.json"]
         rec = json.loads(z.read("page.jsonl"))
     assert rec["headline"] == items[3].headline  # the GB18030 file, decoded
     assert "机密" not in Path(archive).read_bytes().decode("latin-1")

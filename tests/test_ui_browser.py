@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from service.outputs import to_markdown
+from service.outputs import issue_report, to_markdown
 from service.segment import SKIP_KINDS, segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +146,7 @@ def _jsonl(path: Path) -> list[dict]:
 
 def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp_path):
     """Tiny model. Example preloaded; paste the seed page, Run: placeholders, then 6 finished cards whose texts
-    and flags are those of the downloaded JSONL; the Markdown download is what `newsdesk batch` writes."""
+    and flags are those of the downloaded JSONL; the Markdown and fact report are what `newsdesk batch` writes."""
     from playwright.sync_api import expect
 
     expected = [it.headline for it in articles(seed_text)]
@@ -187,6 +187,9 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
     md = _download(page, "#nd-dl-md", tmp_path)
     assert md.name == "seed_page.md"
     assert md.read_text(encoding="utf-8") == to_markdown("seed_page", records)
+    report = _download(page, "#nd-dl-report", tmp_path)
+    assert report.name == "seed_page.report.json"
+    assert json.loads(report.read_text(encoding="utf-8")) == issue_report("seed_page", records)
     ctx.close()
 
 
@@ -260,7 +263,8 @@ def test_batch_tab_zip_holds_exactly_the_batch_files(server, browser, seed_text,
                    cwd=ROOT, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     with zipfile.ZipFile(archive) as z:
         assert sorted(z.namelist()) == sorted(p.name for p in out.iterdir())
-        assert sorted(z.namelist()) == ["issue-gb.jsonl", "issue-gb.md", "issue-utf8.jsonl", "issue-utf8.md"]
+        assert sorted(z.namelist()) == ["issue-gb.jsonl", "issue-gb.md", "issue-gb.report.json",
+                                        "issue-utf8.jsonl", "issue-utf8.md", "issue-utf8.report.json"]
         for name in z.namelist():
             ours, theirs = z.read(name).decode("utf-8"), (out / name).read_text(encoding="utf-8")
             if name.endswith(".jsonl"):  # `cached` differs: the command found the server's generations
@@ -291,7 +295,7 @@ def test_gradio_client_api(server, seed_text, tmp_path):
     status, archive = client.predict(files=[handle_file(str(page_file))], api_name="/batch")
     assert "✓ issue.txt: 3 items" in status
     with zipfile.ZipFile(archive) as z:
-        assert sorted(z.namelist()) == ["issue.jsonl", "issue.md"]
+        assert sorted(z.namelist()) == ["issue.jsonl", "issue.md", "issue.report.json"]
 
     # a raw request naming a server-side file (not uploaded) is refused: the server never reads it
     secret = tmp_path / "secret.txt"
