@@ -1,4 +1,4 @@
-"""Command line: `newsdesk batch | segment | segment-eval | eval | bench | models` (and `python -m service ...`)."""
+"""Command line: `newsdesk batch | serve | segment | segment-eval | eval | bench | models` (or `python -m service`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from . import __version__
 from .errors import NewsdeskError
 from .ingest import DEFAULT_MAX_BYTES, read_file
+from .ui import DEFAULT_MAX_CHARS
 
 
 def _err(msg: str) -> None:
@@ -82,6 +83,20 @@ def _print_item(it, indent: str = "") -> None:
     for f in it.flags:
         where = f" {f['span'][0]}-{f['span'][1]}" if f.get("span") else ""
         print(f"{indent}    ! {f['kind']}{where}: {f['message']}")
+
+
+def cmd_serve(args) -> int:
+    from .pipeline import Pipeline
+    from .ui import launch
+
+    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size,
+                    cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
+                    glossary=args.glossary or (), repair=not args.no_repair)
+    print(f"newsdesk: serving on http://{args.host}:{args.port} - open it in a browser (Ctrl-C stops).",
+          file=sys.stderr)
+    launch(pipe, host=args.host, port=args.port, share=args.share, max_chars=args.max_chars,
+           max_bytes=args.max_bytes)
+    return 0
 
 
 def cmd_segment(args) -> int:
@@ -198,16 +213,31 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch-size", type=int, default=8, help="requests per generation batch (default 8)")
         p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
 
+    def fact_opts(p):
+        p.add_argument("--glossary", action="append", metavar="FILE",
+                       help="CSV glossary (columns zh,en,note) merged over the shipped glossary/zh-en.csv; repeatable")
+        p.add_argument("--no-repair", action="store_true",
+                       help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
+
     b = sub.add_parser("batch", help="summarise and translate issue files")
     b.add_argument("inputs", nargs="+", help="issue files (.txt) or directories of them")
     b.add_argument("--out", default="out", help="output directory (default out/)")
     b.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
-    b.add_argument("--glossary", action="append", metavar="FILE",
-                   help="CSV glossary (columns zh,en,note) merged over the shipped glossary/zh-en.csv; repeatable")
-    b.add_argument("--no-repair", action="store_true",
-                   help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
     model_opts(b)
+    fact_opts(b)
     b.set_defaults(func=cmd_batch)
+
+    w = sub.add_parser("serve", help="the web UI: paste a page or upload issues in a browser")
+    w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    w.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
+    w.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
+                   help=f"longest accepted pasted text, in characters (default {DEFAULT_MAX_CHARS:,})")
+    w.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                   help=f"largest accepted uploaded issue file, in bytes (default {DEFAULT_MAX_BYTES:,})")
+    model_opts(w)
+    fact_opts(w)
+    w.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("segment", help="print the articles found on a page (no model needed)")
     s.add_argument("file")
