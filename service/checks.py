@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from . import facts as F
 from .chinese import CJK, cjk_share, split_sentences
@@ -98,11 +99,24 @@ def check_summary(d: Draft) -> list[dict]:
     flags = []
     if cjk_share(summary) < 0.5 or not CJK.search(summary):
         flags.append(flag("summary_not_chinese", "the summary is not in Chinese.", found=summary[:80]))
+    if _restates_headline(summary, d.item):
+        flags.append(flag("summary_repeats_headline", "the summary only restates the headline; it says nothing "
+                          "the headline does not. Read the article itself.", found=summary[:80]))
     n = len([s for s in split_sentences(summary) if s.strip()])
     if not 2 <= n <= 4 and len(summary) > 0:
         flags.append(flag("summary_length", f"the summary has {n} sentence(s), not 2-4.", expected="2-4",
                           found=n, severity="info"))
     return flags
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+def _restates_headline(summary: str, item: Item) -> bool:
+    """The summary is (nearly) the headline, kicker or subheads again: all of it in them, or 90 % alike."""
+    s, head = _letters(summary), _letters("".join([item.kicker, item.headline, *item.subheads]))
+    return bool(s and head) and (s in head or SequenceMatcher(None, s, head, autojunk=False).ratio() >= 0.9)
 
 
 # --- faithfulness -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ SECTIONS = ("headline", "byline", "summary", "translation", "source")
 _KIND_SECTION = {
     "summary_not_chinese": "summary",
     "summary_length": "summary",
+    "summary_repeats_headline": "summary",
     "summary_unmerged": "summary",
     "no_body": "summary",
     "untranslated": "translation",

@@ -199,3 +199,17 @@ def test_bad_user_glossary_fails_before_loading_a_model(tmp_path, capsys):
     assert main(["batch", str(page), "--out", str(tmp_path), "--model", str(tmp_path / "no-model"),
                  "--glossary", str(tmp_path / "missing.csv")]) == 2
     assert "cannot read glossary" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("summary, flagged", [
+    ("首批企业获证，我市安全生产项目结硕果。", True),  # what the embedded model gave for a short article
+    ("首批企业获证。", True),  # part of the headline
+    ("我市25家企业和13名辅导员获证，试点企业一年排查整改隐患3060个。工伤数下降约57%。", False),
+])
+def test_a_summary_that_only_restates_the_headline_is_flagged(tiny_pipe, summary, flagged):
+    """Hand-written summaries of an article planned by the real Generator (tiny model)."""
+    d = planned(tiny_pipe, "首批企业获证 我市安全生产项目结硕果\n\n本报讯(融媒记者 俞梦婷)符合项目要求的25家企业和"
+                "13名辅导员获证。首批试点企业经过一年实践,排查整改隐患3060个,企业工伤数下降约57%。\n",
+                "25 enterprises and 13 counsellors were certified.", summary)
+    kinds = [f["kind"] for f in checks.check_summary(d)]
+    assert ("summary_repeats_headline" in kinds) is flagged
