@@ -26,6 +26,8 @@ from .glossary import Glossary
 from .names import find_people, name_variants, pinyin_name
 from .segment import Item
 
+# where an English sentence ends: . ! ? (and a closing quote or bracket) before a space and a capital, digit or quote
+_EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -200,14 +202,38 @@ def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[F
         out.append(Finding("name", "name", zh, s, e, en, ok=ok))
     for s, e, entry in terms:
         out.append(Finding("term", "term", entry.zh, s, e, entry.en, ok=Glossary.present(entry, english)))
-    zh_len = len(CJK.findall(source)) + len(re.findall(r"\d+", source))
-    if zh_len >= OMISSION_MIN and len(english.strip()) < OMISSION_RATIO * zh_len:
-        out.append(Finding("omission", "omission", source, expected=f"{zh_len} Chinese characters",
-                           found=f"{len(english.strip())} characters of English"))
+    out += omissions(source, english)
     runs = _CJK_RUN.findall(english)
     if runs:
         out.append(Finding("untranslated", "untranslated", "、".join(runs), found="、".join(runs)))
     return out
+
+
+def _zh_len(text: str) -> int:
+    return len(CJK.findall(text)) + len(re.findall(r"\d+", text))
+
+
+def _short(zh: str, en: str, start: int = -1, end: int = -1) -> list[Finding]:
+    n = _zh_len(zh)
+    if n >= OMISSION_MIN and len(en.strip()) < OMISSION_RATIO * n:
+        return [Finding("omission", "omission", zh.strip(), start, end, expected=f"{n} Chinese characters",
+                        found=f"{len(en.strip())} characters of English")]
+    return []
+
+
+def omissions(source: str, english: str) -> list[Finding]:
+    """A translation much shorter than its source. Judged sentence by sentence when the English has as many
+    sentences as the Chinese (so a dropped clause in one sentence is not hidden by its neighbours), else for the
+    passage as a whole."""
+    zh, offset = [], 0
+    for sentence in split_sentences(source):
+        if CJK.search(sentence):
+            zh.append((offset, sentence))
+        offset += len(sentence)
+    en = [e for e in _EN_SENTENCE_END.split(english.strip()) if e.strip()]
+    if len(zh) > 1 and len(en) == len(zh):
+        return [f for (start, z), e in zip(zh, en) for f in _short(z, e, start, start + len(z))]
+    return _short(source, english)
 
 
 def _alike(fact: F.Fact, n: F.EnglishNumber) -> bool:

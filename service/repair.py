@@ -116,7 +116,7 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
     end = start + len(sentence)
     out = []
     has_numbers = any(not f.weak for f in F.extract_zh(sentence))
-    order = {"number": 0, "name": 1, "term": 2, "untranslated": 3, "extra_number": 4}
+    order = {"number": 0, "name": 1, "omission": 2, "term": 3, "untranslated": 4, "extra_number": 5}
     for f in sorted(found, key=lambda f: order.get(f.category, 9)):
         if f.ok:
             continue
@@ -132,6 +132,8 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
             words = [w for w in f.found.split("、") if w in sentence]
             if words:
                 out.append("it left Chinese words untranslated: " + ", ".join(words))
+        elif f.category == "omission" and (inside or f.start < 0):
+            out.append("it left out part of the text; translate every part of it")
         elif f.category == "extra_number" and has_numbers:
             out.append(f"it wrote {f.found}, a number that is not in the Chinese")
     return list(dict.fromkeys(out))

@@ -213,3 +213,39 @@ def test_a_summary_that_only_restates_the_headline_is_flagged(tiny_pipe, summary
                 "25 enterprises and 13 counsellors were certified.", summary)
     kinds = [f["kind"] for f in checks.check_summary(d)]
     assert ("summary_repeats_headline" in kinds) is flagged
+
+
+OMITTED = ("本报讯(融媒记者 俞梦婷)近日,市应急管理局在会展中心举行企业可持续发展项目启动仪式。"
+           "首批试点企业经过一年实践,逐步构建起自下而上、上下结合、全员参与的安全管理新格局。\n")
+FULL = "Recently, the Municipal Emergency Management Bureau held a launch ceremony for the corporate sustainability project at the convention centre."
+
+
+def test_a_sentence_translated_only_in_part_is_flagged_where_it_is(tiny_pipe):
+    """Hand-written English for an article planned by the real Generator (tiny model): the second sentence lost
+    its long apposition. The passage as a whole is long enough (3.4 English characters per Chinese one), so only
+    the sentence-by-sentence check finds it; the flag points at that sentence and the repair is told."""
+    text = "企业可持续发展项目启动\n\n" + OMITTED
+    d = planned(tiny_pipe, text, FULL + " The first pilot companies built a new pattern.")
+    body = d.of("translate")[0]
+    found = [f for f in checks.check_passage(body.source, body.result.text, tiny_pipe.context, d.item)
+             if f.category == "omission"]
+    second = body.source.index("首批")
+    assert [(f.start, f.end) for f in found] == [(second, len(body.source))]
+    _, flags = checks.check_facts(d, tiny_pipe.context)
+    [flag] = [f for f in flags if f["kind"] == "omission"]
+    assert text[flag["span"][0]:flag["span"][1]] == body.source[second:]
+    prompts = [j.input[-1]["content"] for j in tiny_pipe.repair.followup(d, tiny_pipe.generator)]
+    assert ["left out part of the text" in p for p in prompts] == [False, True]
+
+
+def test_a_whole_translation_is_judged_as_one_passage_when_sentences_do_not_pair(tiny_pipe):
+    """Three English sentences for two Chinese ones, or one: no pairing, the passage is judged whole (long enough
+    with three; one short sentence for both is too short)."""
+    text = "企业可持续发展项目启动\n\n" + OMITTED
+    whole = FULL + " The first pilot companies worked for a year. They built a safety pattern from the bottom up, with all staff taking part."
+    for english, short in ((whole, False), ("Recently, a launch ceremony was held.", True)):
+        d = planned(tiny_pipe, text, english)
+        body = d.of("translate")[0]
+        found = [f for f in checks.check_passage(body.source, english, tiny_pipe.context, d.item)
+                 if f.category == "omission"]
+        assert [(f.start, f.text) for f in found] == ([(-1, body.source.strip())] if short else [])
