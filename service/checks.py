@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from . import facts as F
-from .chinese import CJK, cjk_share, split_sentences
+from .chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from .generate import Draft, Job
 from .glossary import Glossary
 from .names import find_people, name_variants, pinyin_name
@@ -28,7 +28,6 @@ from .segment import Item
 
 # where an English sentence ends: . ! ? (and a closing quote or bracket) before a space and a capital, digit or quote
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def flag(kind: str, message: str, *, span=None, expected=None, found=None, severity: str = "warning") -> dict:
@@ -70,7 +69,7 @@ def _in_use(d: Draft, j: Job) -> bool:
 def check_generation(d: Draft) -> list[dict]:
     flags = []
     for j in d.jobs:
-        if j.result is None or not _in_use(d, j):
+        if j.result is None or not _in_use(d, j) or j.role == "fill":
             continue
         where = "translation" if j.role in ("translate", "headline", "repair") else "summary"
         if not j.result.finished and j.template != "none":
@@ -81,13 +80,27 @@ def check_generation(d: Draft) -> list[dict]:
             if j.source.strip() and not j.result.text.strip():
                 flags.append(flag("empty_output", "the model returned no translation for this passage.",
                                   span=job_span(d, j), expected=j.source))
-            runs = _CJK_RUN.findall(j.result.text)
+            runs = CJK_RUN.findall(fill_in(j.result.text, d.filled))
             if runs:
                 flags.append(flag("untranslated", "the English translation still contains Chinese: "
                                   + "、".join(runs[:5]), span=job_span(d, j), found=runs))
         if j.template == "none" and j.role == "merge":
             flags.append(flag("summary_unmerged", "the article is too long for the model to summarise in one "
                               "piece; the summary lists the summaries of its parts.", span=list(d.item.span)))
+    return flags
+
+
+def check_fills(d: Draft) -> list[dict]:
+    """Say where a word the translation left in Chinese was filled in with an English word asked for separately."""
+    flags = []
+    for job, _ in passages(d):
+        for zh in dict.fromkeys(CJK_RUN.findall(d.chosen(job))):
+            if zh in d.filled:
+                start = job.source.find(zh)
+                span = job_span(d, job, start, start + len(zh)) if start >= 0 else job_span(d, job)
+                flags.append(flag("term_filled", f"the translation left {zh} in Chinese; it reads '{d.filled[zh]}', "
+                                  "translated on its own in the context of its sentence. Check the wording.",
+                                  span=span, expected=d.filled[zh], found=zh))
     return flags
 
 
@@ -203,7 +216,7 @@ def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[F
     for s, e, entry in terms:
         out.append(Finding("term", "term", entry.zh, s, e, entry.en, ok=Glossary.present(entry, english)))
     out += omissions(source, english)
-    runs = _CJK_RUN.findall(english)
+    runs = CJK_RUN.findall(english)
     if runs:
         out.append(Finding("untranslated", "untranslated", "、".join(runs), found="、".join(runs)))
     return out
@@ -276,12 +289,10 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
     records, flags = [], []
     for job, repairs in passages(d):
         texts = attempts(job, repairs)
-        per = [check_passage(job.source, t, ctx, d.item) for t in texts]
-        chosen = len(texts) - 1 if (job.role, job.seq) in d.revised else 0
-        first = {f.key: f for f in per[0]}
+        first = {f.key: f for f in check_passage(job.source, texts[0], ctx, d.item)}
         where = "headline" if job.role == "headline" else "translation"
         retried = len(texts) > 1
-        for f in per[chosen]:
+        for f in check_passage(job.source, d.text(job), ctx, d.item):  # what the record shows
             if f.category == "untranslated":
                 continue  # flagged by check_generation, on each text in use
             span = job_span(d, job, f.start, f.end) if f.start >= 0 else job_span(d, job)
@@ -351,7 +362,7 @@ def tally(fact_records: list[dict]) -> dict:
 
 def run_all(d: Draft, ctx: Context | None = None) -> list[dict]:
     """Mechanical checks; with a context, the faithfulness checks' flags too (see `check_facts`)."""
-    flags = check_generation(d) + check_summary(d)
+    flags = check_generation(d) + check_fills(d) + check_summary(d)
     if ctx is not None:
         flags += check_facts(d, ctx)[1]
     return flags

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # A sentence ends at 。！？ (or their half-width forms, or …), plus any closing quotes/brackets right after.
 _SENTENCE = re.compile(r"[^。！？!?…]*(?:[。！？!?]+|…+|$)[”’」』\"')）]*")
 _CLAUSE = re.compile(r"[^，,；;：:、]*(?:[，,；;：:、]+|$)")
@@ -26,3 +27,24 @@ def split_sentences(text: str) -> list[str]:
 def split_clauses(text: str) -> list[str]:
     """Split at commas, semicolons, colons and enumeration commas; concatenates back exactly."""
     return [s for s in _CLAUSE.findall(text) if s]
+
+
+def fill_in(english: str, words: dict[str, str]) -> str:
+    """English text with the Chinese words it still holds replaced by their English from `words` (a whole run
+    of Chinese characters at a time), kept apart from neighbouring words; an enumeration comma left between
+    English words becomes ", "."""
+    if not words:
+        return english
+
+    def sub(m: re.Match) -> str:
+        en = words.get(m.group())
+        if en is None:
+            return m.group()
+        before, after = english[m.start() - 1:m.start()], english[m.end():m.end() + 1]
+        prior = english[:m.start()].rstrip()[-1:]
+        if prior and prior not in ".!?" and not (len(en.split()) > 1 and en.istitle()):
+            en = en[:1].lower() + en[1:]  # mid-sentence: "overall clearance efficiency", not a Title Case name
+        left = before.isascii() and not before.isspace() and before not in "([{\"'“‘/-"
+        return (" " if before and left else "") + en + (" " if after.isascii() and after.isalnum() else "")
+
+    return re.sub(r"(?<=[!-~])\s*、\s*(?=[!-~])", ", ", CJK_RUN.sub(sub, english))

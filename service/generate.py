@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from . import prompts
 from .backends import Backend, Generation
 from .cache import Cache, make_key
-from .chinese import split_clauses, split_sentences
+from .chinese import fill_in, split_clauses, split_sentences
 from .segment import Item
 
 HINTS_TOKENS = 64  # room kept in a translation prompt for hints (renderings of the passage's facts and terms)
@@ -53,6 +53,8 @@ class Draft:
     # (role, seq) of a headline or translate job -> text used instead of its result: a follow-up (the repair in
     # service/repair.py) re-translated it and the new attempt checked better
     revised: dict[tuple, str] = field(default_factory=dict)
+    # Chinese words the chosen translation still holds -> their English, asked for one by one (service/repair.py)
+    filled: dict[str, str] = field(default_factory=dict)
 
     def done(self) -> bool:
         return all(j.result is not None for j in self.jobs)
@@ -60,9 +62,13 @@ class Draft:
     def of(self, role: str) -> list[Job]:
         return sorted((j for j in self.jobs if j.role == role), key=lambda j: j.seq)
 
-    def text(self, job: Job) -> str:
-        """The output that stands for this job: its result, or the revision that replaced it."""
+    def chosen(self, job: Job) -> str:
+        """The attempt that stands for this job: its result, or the revision that replaced it."""
         return self.revised.get((job.role, job.seq), job.result.text)
+
+    def text(self, job: Job) -> str:
+        """The output that stands for this job: the chosen attempt, with the Chinese words it left filled in."""
+        return fill_in(self.chosen(job), self.filled)
 
     @property
     def headline_en(self) -> str:

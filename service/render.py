@@ -23,6 +23,7 @@ _KIND_SECTION = {
     "summary_unmerged": "summary",
     "no_body": "summary",
     "untranslated": "translation",
+    "term_filled": "translation",
 }
 # Flags about the input text itself, shown with the source text: OCR defects, continuation markers.
 _SOURCE_KIND_PREFIXES = ("ocr_", "continued")

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from . import checks, prompts
 from . import facts as F
-from .chinese import CJK, split_sentences
+from .chinese import CJK, CJK_RUN, split_sentences
 from .generate import Draft, Generator, Job
 from .segment import Item
 
 TEMPLATE = "translate_repair"
+TERM_TEMPLATE = "translate_term"
+MAX_FILLS = 12  # words left in Chinese looked up per article
+FILL_MAX_WORDS = 8  # a longer answer is an explanation, not a rendering: not used
 MAX_NOTES = 12  # renderings listed in one prompt
 MAX_PROBLEMS = 6  # mistakes of the first attempt listed in a repair prompt
 _INLINE = ("amount", "number", "count", "percent", "year", "date", "date_range", "month")
@@ -36,7 +39,7 @@ class Repair:
 
     @property
     def template_id(self) -> str:
-        return prompts.load(TEMPLATE).id
+        return " ".join(prompts.load(t).id for t in (TEMPLATE, TERM_TEMPLATE))
 
     # --- pre-rendering ----------------------------------------------------------------------------------
     def prerender(self, item: Item, source: str, digits: bool = False) -> str:
@@ -69,9 +72,12 @@ class Repair:
     def followup(self, d: Draft, gen: Generator) -> list[Job]:
         if gen.backends["translate"].kind != "chat":
             return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
+        if any(j.role == "fill" for j in d.jobs):
+            self.fill(d)
+            return []
         if any(j.role == "repair" for j in d.jobs):
             self.choose(d)
-            return []
+            return self.fill_jobs(d, gen)
         jobs: list[Job] = []
         for job, _ in checks.passages(d):
             if not CJK.search(job.source):
@@ -92,6 +98,26 @@ class Repair:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:
                 d.revised.pop((job.role, job.seq), None)
+
+    def fill_jobs(self, d: Draft, gen: Generator) -> list[Job]:
+        """One short request per word the chosen translations still leave in Chinese: its English, with its
+        sentence as context (only words of the source; at most MAX_FILLS an article)."""
+        jobs: list[Job] = []
+        for job, _ in checks.passages(d):
+            for zh in CJK_RUN.findall(d.chosen(job)):
+                if zh not in job.source or any(j.source == zh for j in jobs) or len(jobs) >= MAX_FILLS:
+                    continue
+                context = next((s for s in split_sentences(job.source) if zh in s), job.source).strip()
+                jobs.append(gen.job(d.item, "fill", (len(jobs),), "translate", zh, template=TERM_TEMPLATE,
+                                    context=context, term=zh, max_new=24))
+        return jobs
+
+    def fill(self, d: Draft) -> None:
+        """Use the answers that are plain English of a few words (`Draft.filled`; checks flag each use)."""
+        for j in d.of("fill"):
+            en = j.result.text.strip().splitlines()[0].strip(" \"'“”‘’.。") if j.result.text.strip() else ""
+            if en and j.result.finished and not CJK.search(en) and len(en.split()) <= FILL_MAX_WORDS:
+                d.filled[j.source] = en
 
     def repair_jobs(self, d: Draft, gen: Generator, job: Job, found: list[checks.Finding]) -> list[Job]:
         jobs = []

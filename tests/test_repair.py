@@ -249,3 +249,59 @@ def test_a_whole_translation_is_judged_as_one_passage_when_sentences_do_not_pair
         found = [f for f in checks.check_passage(body.source, english, tiny_pipe.context, d.item)
                  if f.category == "omission"]
         assert [(f.start, f.text) for f in found] == ([(-1, body.source.strip())] if short else [])
+
+
+TREES = "行道树修剪\n\n本报讯 市综合行政执法局开展冬季行道树修剪,通过疏枝减重,预防雨雪天气下枝条断裂的风险。\n"
+
+
+@pytest.mark.parametrize("answer, used", [
+    ("breakage", True),
+    ("\"breaking.\"", True),  # quotes and a full stop around the words are dropped
+    ("断裂", False),  # still Chinese
+    ("It means that the branches may break off under the weight of snow and ice", False),  # an explanation
+])
+def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used):
+    """Answers written by hand for jobs the real Generator and Repair plan (tiny model): both attempts leave
+    断裂 in Chinese, so one short request asks for it with its sentence as context; a plain English answer is put
+    in its place and flagged `term_filled` (a warning: nothing verifies it); an unusable one is not, and
+    `untranslated` stays."""
+    d = planned(tiny_pipe, TREES, "The bureau pruned street trees in winter to reduce the risk of branch断裂 "
+                                  "in rain and snow by thinning branches.")
+    repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert repairs and all(j.role == "repair" for j in repairs)
+    for j in repairs:
+        _answer(j, "Branches may 断裂 in rain and snow, so the bureau thinned them.")
+    d.jobs.extend(repairs)
+    [fill] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert fill.role == "fill" and fill.source == "断裂" and fill.template.startswith("translate_term@")
+    prompt = fill.input[-1]["content"]
+    assert "预防雨雪天气下枝条断裂的风险。" in prompt and '"断裂"' in prompt  # the word, with its sentence
+    _answer(fill, answer)
+    d.jobs.append(fill)
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
+    rec = tiny_pipe.postprocess(from_text(TREES), d)
+    kinds = [f["kind"] for f in rec["flags"]]
+    if used:
+        word = answer.strip("\".")
+        assert f"branch {word} in rain" in rec["translation"] or f"may {word} in rain" in rec["translation"]
+        assert "断裂" not in rec["translation"] and "untranslated" not in kinds
+        [flag] = [f for f in rec["flags"] if f["kind"] == "term_filled"]
+        assert flag["severity"] == "warning" and flag["expected"] == word  # a guess, not verified
+        assert TREES[flag["span"][0]:flag["span"][1]] == "断裂"
+    else:
+        assert "断裂" in rec["translation"] and "untranslated" in kinds and "term_filled" not in kinds
+
+
+def test_fill_in_keeps_words_apart_and_leaves_unknown_chinese():
+    from service.chinese import fill_in
+
+    words = {"断裂": "breakage", "中医科": "the TCM department", "配备": "equipped"}
+    assert fill_in("the risk of branch断裂 in snow", words) == "the risk of branch breakage in snow"
+    assert fill_in("a 中医科、配备 with", words) == "a the TCM department, equipped with"
+    assert fill_in("room,中医科 and", words) == "room, the TCM department and"
+    caps = {"通关": "Clearance", "中医科": "Chinese Medicine Department"}
+    assert fill_in("overall 通关 efficiency", caps) == "overall clearance efficiency"
+    assert fill_in("It has a 中医科.", caps) == "It has a Chinese Medicine Department."
+    assert fill_in("Done. 通关 was quick", caps) == "Done. Clearance was quick"
+    assert fill_in("打卡 spots", words) == "打卡 spots"
+    assert fill_in("no Chinese here", {}) == "no Chinese here"
