@@ -13,7 +13,9 @@ cached like any other job) checks every translated passage (service/checks.py); 
 translated again, one sentence at a time, with the same pre-rendering (amounts now as full figures: 3,164,000
 yuan) plus a list of what the first attempt got wrong (prompts/translate_repair.toml). When those jobs are
 done it keeps, per passage, the attempt with fewer failed checks (`Draft.revised`); whatever still fails is
-flagged by the checks, with what was expected and found.
+flagged by the checks, with what was expected and found. Words the kept attempts still leave in Chinese are then
+asked for one by one with their sentence (prompts/translate_term.toml); usable answers fill them in
+(`Draft.filled`), each use flagged `term_filled`.
 """
 
 from __future__ import annotations
