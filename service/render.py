@@ -31,7 +31,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
 _SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "byline",
           "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model",
-          "summary_model", "prompt_version", "cached", "facts"}
+          "summary_model", "prompt_version", "cached", "facts", "fact_counts"}
 _ICON = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 
 
@@ -194,16 +194,14 @@ def _parts(rec: dict, source: str | None) -> str:
 
 
 def _facts(rec: dict) -> str:
-    """How many numbers, dates, names and terms were checked, and with what result (the flagged ones have flags)."""
-    facts = rec.get("facts")
-    if not isinstance(facts, list) or not facts:
+    """How many numbers, dates, names and terms were checked, and with what result (the flagged ones have flags):
+    the record's `fact_counts`."""
+    counts = rec.get("fact_counts")
+    if not isinstance(counts, dict) or not counts.get("checked"):
         return ""
-    counts: dict[str, int] = {}
-    for f in facts:
-        counts[str(f.get("status", "checked"))] = counts.get(str(f.get("status", "checked")), 0) + 1
-    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return (f'<div class="nd-facts" data-checked="{len(facts)}">Facts (numbers, dates, names, terms): '
-            f"{len(facts)} checked — {esc(parts)}</div>")
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items() if status != "checked" and n)
+    return (f'<div class="nd-facts" data-checked="{counts["checked"]}">Facts (numbers, dates, names, terms): '
+            f"{counts['checked']} checked — {esc(parts)}</div>")
 
 
 def card(rec: dict, source: str | None = None) -> str:

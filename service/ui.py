@@ -1,8 +1,8 @@
 """Web UI (Gradio Blocks): a thin front over `pipeline.Pipeline`, started by `newsdesk serve`.
 
 - **Article / page** tab: paste one article or a whole OCR'd page; each article's card appears as soon as its
-  summary and translation are done (`Pipeline.run` yields records as articles finish); JSONL and Markdown
-  downloads are the files `newsdesk batch` writes for the page.
+  summary and translation are done (`Pipeline.run` yields records as articles finish); the JSONL, Markdown and
+  fact-report downloads are the files `newsdesk batch` writes for the page.
 - **Batch** tab: upload issue files (.txt, any encoding the batch command reads); a ZIP of exactly the files
   `newsdesk batch` writes for them.
 - API (`gradio_client`): `/process` (text, name) -> the records of a page, in page order; `/batch` (files).

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from service import render
+from service.checks import tally
 from service.cli import build_parser
 from service.outputs import issue_report, to_jsonl, to_markdown
 from service.segment import SKIP_KINDS, segment
@@ -129,14 +130,15 @@ def test_long_flag_spans_mark_only_their_found_text():
 
 
 def test_optional_and_unknown_fields_are_shown():
+    facts = [{"status": "verified"}, {"status": "verified"}, {"status": "flagged"}]
     html = render.card(_record(byline_en="Yu Mengting", people=[{"name": "俞梦婷", "role": "reporter",
                                                                  "name_en": "Yu Mengting"}],
-                               facts=[{"status": "verified"}, {"status": "verified"}, {"status": "flagged"}],
-                               audit={"checked": 3, "flagged": 1}))
+                               facts=facts, fact_counts=tally(facts), audit={"checked": 3, "flagged": 1}))
     assert '<span class="nd-byline-en" lang="en">Yu Mengting</span>' in html
     assert "俞梦婷 Yu Mengting (reporter)" in html
     assert 'data-checked="3">Facts (numbers, dates, names, terms): 3 checked — 2 verified, 1 flagged' in html
     assert "More fields" in html and "audit" in html and "&quot;checked&quot;: 3" in html
+    assert "fact_counts" not in html  # shown as the tally, not again under More fields
 
 
 def test_safe_name_never_makes_a_path():
