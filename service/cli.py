@@ -9,8 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import NewsdeskError
-from .ingest import DEFAULT_MAX_BYTES, read_file
-from .ui import DEFAULT_MAX_CHARS
+from .ingest import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS, read_file
 
 
 def _err(msg: str) -> None:

@@ -19,6 +19,8 @@ from .chinese import cjk_share
 from .errors import InputError
 
 DEFAULT_MAX_BYTES = 2_000_000  # a whole 24-page county daily is about 300 KB of text
+# pasted text (web UI): about six dense pages; the embedded model takes ~4 min a page on 2 cores
+DEFAULT_MAX_CHARS = 20_000
 MIN_CJK_SHARE = 0.2  # of letters (CJK + Latin etc.), below which the text is not Chinese news
 
 

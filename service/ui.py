@@ -30,7 +30,6 @@ from . import ingest, render
 from .errors import InputError, NewsdeskError
 from .outputs import report_path, write_issue
 
-DEFAULT_MAX_CHARS = 20_000  # pasted text: about six dense pages; the embedded model takes ~4 min a page on 2 cores
 ACCEPTED_UPLOADS = (".txt",)
 QUEUE_SIZE = 20
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -111,7 +110,7 @@ def _remove(path) -> None:
 
 
 class WebUI:
-    def __init__(self, pipe, *, max_chars: int = DEFAULT_MAX_CHARS, max_bytes: int = ingest.DEFAULT_MAX_BYTES,
+    def __init__(self, pipe, *, max_chars: int = ingest.DEFAULT_MAX_CHARS, max_bytes: int = ingest.DEFAULT_MAX_BYTES,
                  workdir: str | Path | None = None):
         self.pipe = pipe
         self.max_chars = max_chars
@@ -300,7 +299,7 @@ THEME_FONTS = {"font": ["Noto Sans CJK SC", "system-ui", "sans-serif"], "font_mo
 
 
 def launch(pipe, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           max_chars: int = DEFAULT_MAX_CHARS, max_bytes: int = ingest.DEFAULT_MAX_BYTES) -> None:
+           max_chars: int = ingest.DEFAULT_MAX_CHARS, max_bytes: int = ingest.DEFAULT_MAX_BYTES) -> None:
     """Serve the UI until interrupted. Binds to `host` only (localhost by default); no share link unless asked."""
     import gradio as gr
 
