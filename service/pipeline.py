@@ -5,8 +5,9 @@
     postprocess: run the checks, build one output record per article
 
 Faithfulness (service/repair.py, service/checks.py): translation prompts get the passage's amounts, dates,
-names and glossary terms pre-rendered in English; a follow-up re-translates passages that fail the checks; each
-record lists its checked facts (`facts`) with status verified / repaired / flagged.
+names and glossary terms pre-rendered in English; a follow-up re-translates passages that fail the checks and
+then looks up words still left in Chinese; each record lists its checked facts (`facts`) with status verified /
+repaired / flagged.
 
 `Pipeline.run(doc)` yields records as articles finish; `Pipeline.process(doc)` returns them in page order.
 """
