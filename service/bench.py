@@ -110,7 +110,7 @@ def load_set(name: str, data_dir: str | Path | None = None, limit: int | None = 
 
 
 # --- the two systems (each runs in a child process) -----------------------------------------------------------
-ROLES = {"translation": {"translate"}, "summary": {"summary", "summary_part", "merge"}}
+ROLES = {"translation": {"translate"}, "summary": {"summary"}}  # what Generator.plan makes for each task
 
 
 def _items(sources: list[str]):
@@ -119,19 +119,13 @@ def _items(sources: list[str]):
     return [Item(index=i, kind="news", headline="", paragraphs=[s], span=(0, len(s))) for i, s in enumerate(sources)]
 
 
-def _task_generator(base, roles: set[str]):
-    """The service's Generator, planning only the jobs of the output being scored, with a fresh in-memory cache."""
+def _task_generator(base):
+    """A Generator on the service's backends with a fresh in-memory cache: every generation is real."""
     from .cache import Cache
     from .generate import Generator
 
-    class TaskGenerator(Generator):
-        def plan(self, item):
-            d = super().plan(item)
-            d.jobs = [j for j in d.jobs if j.role in roles]
-            return d
-
-    return TaskGenerator(base.backends["translate"], base.backends["summarize"], cache=Cache(None),
-                         batch_size=base.batch_size, chunk_tokens=base.chunk_tokens)
+    return Generator(base.backends["translate"], base.backends["summarize"], cache=Cache(None),
+                     chunk_tokens=base.chunk_tokens)
 
 
 def _output(draft, task: str) -> str:
@@ -145,7 +139,7 @@ def naive_generate(backend, job):
     from .backends import Generation
 
     tok, model = backend.tokenizer, backend.model
-    if backend.kind == "chat":
+    if backend.follows_instructions:
         text = tok.apply_chat_template(job.input, tokenize=False, add_generation_prompt=True)
         enc = tok(text, add_special_tokens=False, return_tensors="pt")
     else:
@@ -156,7 +150,7 @@ def naive_generate(backend, job):
         out = model.generate(**enc, max_new_tokens=job.max_new, do_sample=False, num_beams=1, temperature=None,
                              top_p=None, top_k=None, pad_token_id=backend.pad_id)
     seconds = time.perf_counter() - t0
-    ids = out[0, enc["input_ids"].shape[1]:].tolist() if backend.kind == "chat" else out[0].tolist()[1:]
+    ids = out[0, enc["input_ids"].shape[1]:].tolist() if backend.follows_instructions else out[0].tolist()[1:]
     eos = model.generation_config.eos_token_id
     eos = set(eos if isinstance(eos, list) else [eos])
     cut = next((k for k, t in enumerate(ids) if t in eos), None)
@@ -170,25 +164,35 @@ def _progress_bar(desc: str, total: int):
     return tqdm(desc=desc, total=total, unit="item", file=sys.stderr, dynamic_ncols=True)
 
 
-def run_system(system: str, model: str | None, summary_model: str | None, batch_size: int, device: str | None,
-               sets: dict[str, tuple[str, list[str]]]) -> dict:
-    """Run one system on every set; called in a child process. Returns outputs, token counts, times, RSS."""
-    import torch
-
+def run_system(system: str, model: str | None, summary_model: str | None, batch_size: int | None,
+               device: str | None, sets: dict[str, tuple[str, list[str]]], runtime: str | None = None) -> dict:
+    """Run one system on every set; called in a child process. Returns outputs, token counts, times, RSS.
+    The baseline is always plain transformers (batch 1); the service uses `runtime` (default: the profile's)."""
     from .pipeline import Pipeline
 
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()
-    pipe = Pipeline(model, summary_model, batch_size=batch_size if system == "service" else 1, cache_path=None,
-                    device=device, log=lambda m: print(m, file=sys.stderr))
+    service = system == "service"
+    pipe = Pipeline(model, summary_model, batch_size=batch_size if service else 1, cache_path=None, device=device,
+                    runtime=runtime if service else "transformers", log=lambda m: print(m, file=sys.stderr))
     load_seconds = time.perf_counter() - t0
+    backend = pipe.generator.backends["translate"]
+    threads = None
+    if backend.runtime == "transformers":
+        import torch
+
+        threads = torch.get_num_threads()
+    else:
+        from .llamacpp import threads as llama_threads
+
+        threads = llama_threads()
     result = {"system": system, "load_seconds": load_seconds, "sets": {},
               "model": pipe.translate_profile.name, "summary_model": pipe.summary_profile.name,
-              "prompt_versions": pipe.generator.template_ids(),
-              "device": pipe.generator.backends["translate"].device, "torch_threads": torch.get_num_threads(),
-              "batch_size": batch_size if system == "service" else 1}
+              "runtime": backend.runtime, "prompt_versions": pipe.generator.template_ids(),
+              "device": getattr(backend, "device", "cpu"), "threads": threads,
+              "batch_size": backend.engine.capacity if service else 1}
     for name, (task, sources) in sets.items():
-        gen = _task_generator(pipe.generator, ROLES[task])
+        gen = _task_generator(pipe.generator)
         bar = _progress_bar(f"{system} {name}", len(sources))
         t0, cpu0 = time.perf_counter(), time.process_time()
         if system == "service":
@@ -198,19 +202,21 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
                 bar.set_postfix_str(f"{rate:.1f} tok/s")
                 bar.refresh()
 
-            drafts = {d.item.index: d for d in gen.run(_items(sources), progress=progress)}
+            drafts = {d.item.index: d for d in gen.run(_items(sources), progress=progress, roles=ROLES[task])}
             tokens, calls = gen.stats["tokens"], gen.stats["generated"]
+            prompt_tokens, shared = gen.stats["prompt_tokens"], gen.stats["shared_prompt_tokens"]
         else:
-            drafts, tokens, calls = {}, 0, 0
+            drafts, tokens, calls, prompt_tokens, shared = {}, 0, 0, 0, 0
             for item in _items(sources):
-                d = gen.plan(item)
+                d = gen.plan(item, ROLES[task])
                 todo = list(d.jobs)
                 while todo:  # the jobs, then any follow-up (merging a long article's part summaries)
                     for j in todo:
                         j.result = naive_generate(gen.backends[j.task], j)
                         tokens += j.result.tokens
+                        prompt_tokens += len(j.ids)
                         calls += 1
-                    todo = gen._merge_followup(d, gen)
+                    todo = gen.merge_summaries(d, gen)
                     d.jobs.extend(todo)
                 drafts[item.index] = d
                 bar.update(1)
@@ -218,7 +224,8 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
         seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
         bar.close()
         result["sets"][name] = {"outputs": [_output(drafts[i], task) for i in range(len(sources))],
-                                "tokens": tokens, "generations": calls, "seconds": seconds,
+                                "tokens": tokens, "prompt_tokens": prompt_tokens, "shared_prompt_tokens": shared,
+                                "generations": calls, "seconds": seconds,
                                 "cpu_seconds": cpu_seconds}
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result["load_average"] = [load_start, os.getloadavg()[0] if load_start is not None else None]
@@ -291,8 +298,8 @@ def _speed(n_items: int, tokens: int, seconds: float, cpu_seconds: float | None 
 
 
 def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = None, limit: int | None = None,
-              model: str | None = None, summary_model: str | None = None, batch_size: int = 8,
-              device: str | None = None, baseline: bool = True, out_dir: str | Path | None = None,
+              model: str | None = None, summary_model: str | None = None, batch_size: int | None = None,
+              runtime: str | None = None, device: str | None = None, baseline: bool = True, out_dir: str | Path | None = None,
               command: list[str] | None = None) -> tuple[dict, Path]:
     """Run the systems one after the other; the results file is written after each one (with `complete`
     false until the last is done), so a long run stopped half-way keeps what it measured."""
@@ -305,7 +312,7 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
     systems = ["service"] + (["baseline"] if baseline else [])
     meta = {"command": command, "git": git_info(),  # the code that runs, taken before the run
             "load_before": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-            "settings": {"sets": names, "limit": limit, "batch_size": batch_size, "decoding": "greedy",
+            "settings": {"sets": names, "limit": limit, "batch_size": batch_size, "runtime": runtime, "decoding": "greedy",
                          "cache": "none (fresh in-memory cache per set)", "systems": systems,
                          "data_dir": str(Path(data_dir or default_data_dir()).resolve())}}
     out = Path(out_dir or RESULTS_DIR)
@@ -313,7 +320,7 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
     runs: dict = {}
     for s in systems:
         print(f"bench: running {s} on {', '.join(f'{n} ({len(e)})' for n, e in data.items())} ...", file=sys.stderr)
-        runs[s] = _in_child(run_system, s, model, summary_model, batch_size, device, payload)
+        runs[s] = _in_child(run_system, s, model, summary_model, batch_size, device, payload, runtime)
         result = _assemble(data, runs, meta, complete=len(runs) == len(systems))
         from .outputs import atomic_write
 
@@ -333,7 +340,8 @@ def _assemble(data: dict[str, list[Example]], runs: dict, meta: dict, complete: 
         "model": first["model"],
         "summary_model": first["summary_model"],
         "prompt_versions": first["prompt_versions"],
-        "machine": {**machine_info(), "device": first["device"], "torch_threads": first["torch_threads"],
+        "machine": {**machine_info(), "device": first["device"], "threads": first["threads"],
+                    "runtimes": {s: r["runtime"] for s, r in runs.items()},
                     # other processes share the CPU: the 1-minute load average before the run and now
                     "load_average": [round(meta["load_before"], 2) if meta["load_before"] is not None else None,
                                      round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None]},
@@ -350,7 +358,8 @@ def _assemble(data: dict[str, list[Example]], runs: dict, meta: dict, complete: 
             r = runs[s]["sets"][n]
             entry["systems"][s] = {**_quality(ds.task, r["outputs"], refs),
                                    **_speed(len(examples), r["tokens"], r["seconds"], r.get("cpu_seconds")),
-                                   "generations": r["generations"]}
+                                   "generations": r["generations"], "prompt_tokens": r.get("prompt_tokens"),
+                                   "shared_prompt_tokens": r.get("shared_prompt_tokens")}
         if both:
             sv, bl = runs["service"]["sets"][n], runs["baseline"]["sets"][n]
             entry["speed_ratio"] = bl["seconds"] / sv["seconds"] if sv["seconds"] else None
@@ -364,11 +373,12 @@ def _assemble(data: dict[str, list[Example]], runs: dict, meta: dict, complete: 
             **_speed(total_items, sum(x["tokens"] for x in r["sets"].values()),
                      sum(x["seconds"] for x in r["sets"].values()),
                      sum(x.get("cpu_seconds") or 0 for x in r["sets"].values())),
-            "batch_size": r["batch_size"], "peak_rss_mb": round(r["peak_rss_bytes"] / 2**20, 1),
+            "runtime": r.get("runtime"), "batch_size": r["batch_size"], "peak_rss_mb": round(r["peak_rss_bytes"] / 2**20, 1),
             "load_seconds": round(r["load_seconds"], 2),
             "load_average": [round(x, 2) if x is not None else None for x in r.get("load_average", [])],
             "description": (
-                "service path: Generator + backends, batched across items, sorted by length" if s == "service" else
+                f"service path: Generator + {r.get('runtime')} runtime through the generation queue (continuous "
+                "batching, shared prompt prefixes where the runtime has them)" if s == "service" else
                 "naive: plain transformers model.generate, batch size 1, same model and rendered prompts")}
     if both:
         sv, bl = result["systems"]["service"], result["systems"]["baseline"]
@@ -402,7 +412,7 @@ def print_bench(result: dict, path: Path | None = None, console=None) -> None:
             q.add_row("", "", "identical outputs %", f"{e['identical_outputs_pct']:.0f}", "")
     console.print(q)
     m = result["machine"]
-    sp = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"speed · {m.get('cpu_model')} · {m.get('cores')} cores · {m.get('torch_threads')} threads "
+    sp = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"speed · {m.get('cpu_model')} · {m.get('cores')} cores · {m.get('threads')} threads "
                      f"· {m.get('device')}")
     for h in ("system", "batch", "tokens", "gen s", "tok/s", "it/min", "tok/cpu-s", "RSS MB"):
         sp.add_column(h, justify="left" if h == "system" else "right", no_wrap=True)
@@ -434,7 +444,8 @@ def main_bench(args) -> int:
     if args.limit is not None and args.limit < 1:
         raise NewsdeskError("--limit must be at least 1.")
     result, path = run_bench(sets, data_dir=args.data, limit=args.limit, model=args.model,
-                             summary_model=args.summary_model, batch_size=args.batch_size, device=args.device,
+                             summary_model=args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
+                             device=args.device,
                              baseline=not args.no_baseline, out_dir=args.out, command=["newsdesk", *sys.argv[1:]])
     print_bench(result, path)
     return 0

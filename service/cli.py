@@ -36,7 +36,7 @@ def cmd_batch(args) -> int:
     from .pipeline import Pipeline
 
     files = _inputs(args.inputs)
-    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size,
+    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
                     glossary=args.glossary or (), repair=not args.no_repair)
     failed = 0
@@ -88,7 +88,7 @@ def cmd_serve(args) -> int:
     from .pipeline import Pipeline
     from .ui import launch
 
-    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size,
+    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
                     glossary=args.glossary or (), repair=not args.no_repair)
     print(f"newsdesk: serving on http://{args.host}:{args.port} - open it in a browser (Ctrl-C stops).",
@@ -182,7 +182,7 @@ def cmd_models_list(args) -> int:
     for p in profiles().values():
         state = ("ready" if provision.is_ready(p) else "not fetched") if p.gguf else "hub/local"
         mark = "*" if p.default else " "
-        print(f"{mark} {p.name:28} {p.kind:8} {state:12} {p.description}")
+        print(f"{mark} {p.name:28} {p.kind:8} {p.runtime:13} {state:12} {p.description}")
     print("\n* default. Any Hugging Face id (owner/name) or local model directory works with --model too.")
     return 0
 
@@ -195,7 +195,12 @@ def cmd_models_fetch(args) -> int:
     if not profile.gguf:
         print(f"{profile.name} loads through transformers from {profile.hf_id}; nothing to fetch here.")
         return 0
-    path = provision.ensure(profile, source=args.source, log=lambda m: print(m, file=sys.stderr))
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    runtime = args.runtime or profile.runtime
+    if runtime == "llama.cpp":
+        path = provision.ensure_gguf(profile, source=args.source, log=log)
+    else:
+        path = provision.ensure(profile, source=args.source, log=log)
     print(path)
     return 0
 
@@ -209,7 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
         p.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
         p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-        p.add_argument("--batch-size", type=int, default=8, help="requests per generation batch (default 8)")
+        p.add_argument("--runtime", choices=["llama.cpp", "transformers"],
+                       help="model runtime (default: the profile's; llama.cpp for the embedded model)")
+        p.add_argument("--batch-size", type=int, default=None,
+                       help="sequences generated at once (default: 16 with llama.cpp, 8 with transformers)")
         p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
 
     def fact_opts(p):
@@ -292,7 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
     bn.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
     bn.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-    bn.add_argument("--batch-size", type=int, default=8, help="the service's generation batch size (default 8)")
+    bn.add_argument("--runtime", choices=["llama.cpp", "transformers"],
+                    help="the service's model runtime (default: the profile's; the baseline is always plain transformers)")
+    bn.add_argument("--batch-size", type=int, default=None,
+                    help="the service's sequences at once (default: 16 with llama.cpp, 8 with transformers)")
     bn.set_defaults(func=cmd_bench)
 
     m = sub.add_parser("models", help="list or fetch models")
@@ -302,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     mf = msub.add_parser("fetch", help="fetch, verify and convert a model into the cache")
     mf.add_argument("--model", help="profile name (default: the embedded default)")
     mf.add_argument("--from", dest="source", help="a local GGUF file (or directory holding it) to use")
+    mf.add_argument("--runtime", choices=["llama.cpp", "transformers"],
+                    help="what to prepare it for (default: the profile's runtime; transformers converts to bf16)")
     mf.set_defaults(func=cmd_models_fetch)
     return ap
 

@@ -4,17 +4,18 @@ Every article becomes a set of `Job`s (headline, one per body chunk, summary). C
 a paragraph longer than the model can take is split at sentence boundaries (then at clauses, then, as a last
 resort, by length), so nothing is truncated or dropped: the chunks of a paragraph concatenate back to it
 exactly. An article too long for one summary request is summarised part by part and the part summaries are
-merged (a follow-up job). Jobs of all articles are batched together, sorted by length, and every finished batch
-is written to the cache at once. An article is handed back as soon as all its jobs, follow-ups included, are done.
+merged (a follow-up job). The jobs of all articles go to the model's generation queue (service/scheduler.py),
+longest first, shared fairly with every other caller of the same model; each finished job is written to the
+cache at once, and an article is handed back as soon as all its jobs, follow-ups included, are done.
 """
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from . import prompts
 from .backends import Backend, Generation
 from .cache import Cache, make_key
 from .chinese import fill_in, split_clauses, split_sentences
@@ -42,6 +43,8 @@ class Job:
     result: Generation | None = None
     cached: bool = False
     replaces: tuple | None = None  # (role, seq) of the job whose output this one is another attempt at
+    ids: list[int] = field(default_factory=list, repr=False)  # the rendered input as token ids (tokenized once)
+    prefix: int = 0  # leading tokens that are the template's fixed head (read once, shared: service/llamacpp.py)
 
 
 @dataclass
@@ -96,12 +99,12 @@ Hints = Callable[[Item, str], dict]
 
 class Generator:
     def __init__(self, translator: Backend, summarizer: Backend | None = None, *, cache: Cache | None = None,
-                 batch_size: int = 8, chunk_tokens: int = 200, hints: Hints | None = None):
+                 chunk_tokens: int = 200, hints: Hints | None = None):
         self.backends = {"translate": translator, "summarize": summarizer or translator}
-        self.hints = hints if translator.kind == "chat" else None
+        self.hints = hints if translator.follows_instructions else None
         self.cache = cache or Cache(None)
-        self.batch_size = batch_size
         self.chunk_tokens = chunk_tokens
+        self.stats: dict = {}
         self._overhead: dict[tuple[str, str], int] = {}
 
     # --- prompts and budgets -------------------------------------------------------------------------
@@ -110,15 +113,12 @@ class Generator:
         ids = []
         for role in ("headline", "translate", "summary", "merge"):
             task = "summarize" if role in ("summary", "merge") else "translate"
-            ids.append(prompts.load(TEMPLATES[role]).id if self.backends[task].kind == "chat" else f"{role}:raw")
+            b = self.backends[task]
+            ids.append(b.template_id(TEMPLATES[role]) if b.follows_instructions else f"{role}:raw")
         return " ".join(dict.fromkeys(ids))
 
     def render(self, task: str, template: str, **values: str) -> tuple[str, object]:
-        b = self.backends[task]
-        if b.kind != "chat":
-            return "raw", values["text"]
-        t = prompts.load(template)
-        return t.id, t.messages(**values)
+        return self.backends[task].render(template, **values)
 
     def _overhead_tokens(self, task: str, template: str) -> int:
         if (task, template) not in self._overhead:
@@ -172,24 +172,27 @@ class Generator:
         values.setdefault("text", source)
         tid, rendered = self.render(task, template, **values)
         b = self.backends[task]
-        prompt_tokens = len(b.encode(rendered))
+        ids = b.encode(rendered)
         if max_new is None:
-            max_new = self.max_new_for(task, b.count_tokens(source), prompt_tokens)
-        max_new = max(16, min(max_new, b.context_tokens - prompt_tokens))
-        key = make_key(b.name, tid, {"max_new": max_new, "decoding": "greedy"}, rendered)
-        return Job(item.index, role, seq, task, source, tid, rendered, max_new, key)
+            max_new = self.max_new_for(task, b.count_tokens(source), len(ids))
+        max_new = max(16, min(max_new, b.context_tokens - len(ids)))
+        key = make_key(b.cache_name, tid, {"max_new": max_new, "decoding": "greedy"}, rendered)
+        return Job(item.index, role, seq, task, source, tid, rendered, max_new, key, ids=ids,
+                   prefix=b.prefix_tokens(template, ids))
 
-    def plan(self, item: Item) -> Draft:
+    def plan(self, item: Item, roles: frozenset[str] | set[str] = frozenset({"headline", "translate", "summary"})
+             ) -> Draft:
+        """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
         d = Draft(item)
         heading = "\n".join([item.headline, *item.subheads]).strip()
-        if heading:
+        if heading and "headline" in roles:
             d.jobs.append(self.job(item, "headline", (0,), "translate", heading, **self._hints(item, heading)))
         budget = self.translate_budget()
-        for p, para in enumerate(item.paragraphs):
+        for p, para in enumerate(item.paragraphs if "translate" in roles else ()):
             for c, piece in enumerate(self.chunk(para, budget)):
                 d.jobs.append(self.job(item, "translate", (p, c), "translate", piece, **self._hints(item, piece)))
         body = "\n".join(item.paragraphs)
-        if body.strip():
+        if body.strip() and "summary" in roles:
             parts = self._summary_parts(item)
             role = "summary" if len(parts) == 1 else "summary_part"
             for k, part in enumerate(parts):
@@ -212,7 +215,7 @@ class Generator:
                     parts.append(piece)
         return parts
 
-    def _merge_followup(self, d: Draft, _gen: "Generator") -> list[Job]:
+    def merge_summaries(self, d: Draft, _gen: "Generator") -> list[Job]:
         """Long articles: merge the part summaries (in rounds, if even they are too long for one request)."""
         parts = d.of("summary_part")
         if not parts or d.of("merge"):
@@ -239,63 +242,88 @@ class Generator:
                          headline=d.item.headline, max_new=SUMMARY_MAX_NEW) for k, g in enumerate(groups)]
 
     # --- running -------------------------------------------------------------------------------------
-    def run(self, items: list[Item], followups: list[Followup] = (), progress: Callable[[dict], None] | None = None
-            ) -> Iterator[Draft]:
-        """Yield each article's Draft as soon as all its jobs (and follow-ups) are done."""
-        drafts = {it.index: self.plan(it) for it in items}
-        hooks = [self._merge_followup, *followups]
-        stats = {"articles": len(drafts), "done": 0, "tokens": 0, "seconds": 0.0, "generated": 0, "cached": 0}
-        queue = [j for d in drafts.values() for j in d.jobs]
-        open_ids = set(drafts)
+    def run(self, items: list[Item], followups: list[Followup] = (), progress: Callable[[dict], None] | None = None,
+            *, caller: object = None, roles: frozenset[str] | set[str] | None = None) -> Iterator[Draft]:
+        """Yield each article's Draft as soon as all its jobs (and follow-ups) are done. Jobs go to the models'
+        generation queues as `caller` (default: this run); closing the iterator cancels what is still queued."""
+        drafts = {it.index: (self.plan(it, roles) if roles else self.plan(it)) for it in items}
+        hooks = [self.merge_summaries, *followups]
+        stats = {"articles": len(drafts), "done": 0, "tokens": 0, "prompt_tokens": 0, "shared_prompt_tokens": 0,
+                 "seconds": 0.0, "generated": 0, "cached": 0, "templates": {}}
+        self.stats = stats
+        reply: queue.Queue = queue.Queue()
+        caller = caller if caller is not None else object()
+        in_flight = 0
+        t0 = time.perf_counter()
 
-        def finish_ready() -> Iterator[Draft]:
-            for aid in sorted(open_ids):
-                d = drafts[aid]
-                if not d.done():
-                    continue
-                more = [j for hook in hooks for j in hook(d, self)]
-                if more:
-                    d.jobs.extend(more)
-                    queue.extend(more)
-                    continue
-                open_ids.discard(aid)
-                stats["done"] += 1
-                if progress:
-                    progress(dict(stats))
-                yield d
-
-        while queue:
-            current, queue[:] = list(queue), []
-            todo = []
-            for j in current:
+        def submit(jobs: list[Job]) -> None:
+            nonlocal in_flight
+            todo: dict[str, list[Job]] = {}
+            for j in jobs:
                 hit = self.cache.get(j.key)
                 if hit is not None:
                     j.result, j.cached = hit, True
                     stats["cached"] += 1
                 else:
-                    todo.append(j)
-            yield from finish_ready()
-            for task in ("translate", "summarize"):
-                jobs = [j for j in todo if j.task == task]
-                if not jobs:
-                    continue
+                    todo.setdefault(j.task, []).append(j)
+            for task, js in todo.items():
                 b = self.backends[task]
-                t0 = time.perf_counter()
-                for batch in b.generate([j.input for j in jobs], [j.max_new for j in jobs], self.batch_size):
-                    rows = []
-                    for i, g in batch:
-                        jobs[i].result = g
-                        rows.append((jobs[i].key, b.name, jobs[i].template, _as_text(jobs[i].input), g))
-                        stats["tokens"] += g.tokens
-                        stats["generated"] += 1
-                    self.cache.put_many(rows)
-                    stats["seconds"] += time.perf_counter() - t0
-                    t0 = time.perf_counter()
-                    if progress:
-                        progress(dict(stats))
-                    yield from finish_ready()
-            yield from finish_ready()
-        self.stats = stats
+                js.sort(key=lambda j: -len(j.ids))  # longest first: short ones fill in as long ones finish
+                b.scheduler.submit([b.request(j.ids, j.max_new, caller=caller, reply=reply, prefix=j.prefix, tag=j)
+                                    for j in js])
+                in_flight += len(js)
+
+        def settle(d: Draft) -> bool:
+            """Run the follow-ups of a draft whose jobs are done; True when nothing more is to come."""
+            while d.done():
+                more = [j for hook in hooks for j in hook(d, self)]
+                if not more:
+                    stats["done"] += 1
+                    return True
+                d.jobs.extend(more)
+                submit(more)
+            return False
+
+        try:
+            submit([j for d in drafts.values() for j in d.jobs])
+            for aid in sorted(drafts):
+                if settle(drafts[aid]):
+                    yield drafts.pop(aid)
+            if progress:
+                progress(dict(stats))
+            while in_flight:
+                r = reply.get()
+                in_flight -= 1
+                if r.cancelled:
+                    continue
+                if r.error is not None:
+                    raise r.error
+                j: Job = r.tag
+                j.result = r.result
+                b = self.backends[j.task]
+                self.cache.put_many([(j.key, b.cache_name, j.template, _as_text(j.input), r.result)])
+                stats["tokens"] += r.result.tokens
+                stats["generated"] += 1
+                stats["prompt_tokens"] += len(j.ids)
+                stats["shared_prompt_tokens"] += j.prefix
+                t = stats["templates"].setdefault(j.template, {"jobs": 0, "prompt_tokens": 0, "shared_prompt_tokens": 0,
+                                                                "generated_tokens": 0})
+                t["jobs"] += 1
+                t["prompt_tokens"] += len(j.ids)
+                t["shared_prompt_tokens"] += j.prefix
+                t["generated_tokens"] += r.result.tokens
+                stats["seconds"] = time.perf_counter() - t0
+                d = drafts.get(j.article)
+                finished = d is not None and settle(d)
+                if progress:
+                    progress(dict(stats))
+                if finished:
+                    yield drafts.pop(j.article)
+        finally:
+            if in_flight:
+                for b in {id(b): b for b in self.backends.values()}.values():
+                    b.scheduler.cancel(caller)
+            stats["seconds"] = time.perf_counter() - t0
 
 
 def _as_text(rendered) -> str:

@@ -35,10 +35,12 @@ def default_cache_path() -> Path:
 
 class Pipeline:
     def __init__(self, model: str | Profile | None = None, summary_model: str | Profile | None = None, *,
-                 batch_size: int = 8, cache_path: str | Path | None = "default", device: str | None = None,
+                 batch_size: int | None = None, runtime: str | None = None, cache_path: str | Path | None = "default", device: str | None = None,
                  log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True):
         """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
-        but neither pre-renders facts in the prompts nor re-translates (for comparisons)."""
+        but neither pre-renders facts in the prompts nor re-translates (for comparisons). `runtime`: llama.cpp or
+        transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's).
+        Pipelines of one process share each loaded model and its generation queue (service/scheduler.py)."""
         self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
         self.translate_profile = model if isinstance(model, Profile) else resolve(model)
         self.summary_profile = (summary_model if isinstance(summary_model, Profile)
@@ -47,12 +49,13 @@ class Pipeline:
             raise ModelError(f"{self.translate_profile.name} cannot translate; pick a chat or translation model.")
         if "summarize" not in self.summary_profile.tasks:
             raise ModelError(f"{self.summary_profile.name} cannot summarise; pick a chat or summarization model.")
-        translator: Backend = load(self.translate_profile, device, log=log)
+        translator: Backend = load(self.translate_profile, device, log=log, runtime=runtime, batch_size=batch_size)
         summarizer = (translator if self.summary_profile.name == self.translate_profile.name
-                      else load(self.summary_profile, device, log=log))
+                      else load(self.summary_profile, device, log=log, batch_size=batch_size))
+        self.runtime = translator.runtime
         self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)
         self.repair = Repair(self.context) if repair else None
-        self.generator = Generator(translator, summarizer, cache=self.cache, batch_size=batch_size,
+        self.generator = Generator(translator, summarizer, cache=self.cache,
                                    chunk_tokens=self.translate_profile.chunk_tokens,
                                    hints=self.repair.hints if self.repair else None)
 
@@ -87,6 +90,7 @@ class Pipeline:
             facts=facts,
             fact_counts=checks.tally(facts),
             model=self.translate_profile.name,
+            runtime=self.runtime,
             summary_model=self.summary_profile.name,
             prompt_version=self.prompt_version(),
             cached=all(j.cached for j in d.jobs),
@@ -94,11 +98,20 @@ class Pipeline:
         return rec
 
     # the whole flow ----------------------------------------------------------------------------------
-    def run(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None) -> Iterator[dict]:
+    def run(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None, *,
+            caller: object = None) -> Iterator[dict]:
+        """Records as articles finish. `caller` names this run in the models' generation queues (default: a new
+        one per run); `cancel(caller)` from another thread drops its queued jobs."""
         items = self.preprocess(doc)
         followups = [self.repair.followup] if self.repair else []
-        for d in self.generator.run(items, followups=followups, progress=progress):
+        for d in self.generator.run(items, followups=followups, progress=progress, caller=caller):
             yield self.postprocess(doc, d)
 
-    def process(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None) -> list[dict]:
-        return sorted(self.run(doc, progress), key=lambda r: r["index"])
+    def process(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None, *,
+                caller: object = None) -> list[dict]:
+        return sorted(self.run(doc, progress, caller=caller), key=lambda r: r["index"])
+
+    def cancel(self, caller: object) -> None:
+        """Drop a run's queued and running jobs (other runs go on)."""
+        for b in {id(b): b for b in self.generator.backends.values()}.values():
+            b.scheduler.cancel(caller)

@@ -48,8 +48,14 @@ def converted_dir(profile: Profile) -> Path:
     return model_root(profile) / "bf16"
 
 
-def is_ready(profile: Profile) -> bool:
-    return not profile.gguf or (converted_dir(profile) / MARKER).is_file()
+def is_ready(profile: Profile, runtime: str | None = None) -> bool:
+    """Fetched and verified (llama.cpp runs the GGUF itself), or converted (transformers)."""
+    if not profile.gguf:
+        return True
+    if (runtime or profile.runtime) == "llama.cpp":
+        g = gguf_path(profile)
+        return g.is_file() and g.stat().st_size == profile.gguf["size"]
+    return (converted_dir(profile) / MARKER).is_file()
 
 
 @contextmanager
@@ -292,6 +298,15 @@ def convert(profile: Profile, gguf: Path, log: Log = print) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     return out
+
+
+def ensure_gguf(profile: Profile, source: str | None = None, log: Log = print, **kw) -> str:
+    """The verified GGUF file of a profile (for the llama.cpp runtime), fetched first when needed."""
+    final = gguf_path(profile)
+    if final.is_file() and final.stat().st_size == profile.gguf["size"] and not source:
+        return str(final)
+    with _lock(model_root(profile) / ".lock"):
+        return str(fetch_gguf(profile, source, log=log, **kw))
 
 
 def ensure(profile: Profile, source: str | None = None, log: Log = print, **kw) -> str:

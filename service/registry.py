@@ -34,6 +34,7 @@ def cache_dir() -> Path:
 class Profile:
     name: str
     kind: str  # "chat" or "seq2seq"
+    runtime: str = "transformers"  # "llama.cpp" or "transformers" (service/backends.py RUNTIMES)
     description: str = ""
     hf_id: str | None = None  # hub id or local directory with transformers weights
     task: str | None = None  # for seq2seq: "translation" or "summarization"
@@ -62,6 +63,8 @@ def _load(path: Path) -> Profile:
         raise ModelError(f"model profile {path} is malformed ({e}); compare it with the profiles in models/.") from e
     if profile.kind not in ("chat", "seq2seq"):
         raise ModelError(f"model profile {path}: kind must be 'chat' or 'seq2seq', not {profile.kind!r}.")
+    if profile.runtime not in ("llama.cpp", "transformers"):
+        raise ModelError(f"model profile {path}: runtime must be 'llama.cpp' or 'transformers', not {profile.runtime!r}.")
     if not (profile.hf_id or profile.gguf):
         raise ModelError(f"model profile {path} names no weights: give hf_id or a [gguf] table.")
     return profile
@@ -90,6 +93,9 @@ def resolve(spec: str | None) -> Profile:
     if spec in known:
         return known[spec]
     path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return Profile(name=str(path.resolve()), kind="chat", runtime="llama.cpp", hf_id=str(path.resolve()),
+                       description=f"local GGUF file {path}")
     if path.is_dir():
         config = path / "config.json"
         if not config.is_file():

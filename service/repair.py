@@ -9,13 +9,13 @@ English *in the text the model sees* (316.4万元 -> 3.164 million yuan, 12月23
 is listed in the prompt instead.
 
 After the first round, `Repair.followup` (a Generator follow-up, so repairs of all articles are batched and
-cached like any other job) checks every translated passage (service/checks.py); a passage with a failed check is
-translated again, one sentence at a time, with the same pre-rendering (amounts now as full figures: 3,164,000
+cached like any other job) checks every translated passage (service/checks.py); a passage with a failed check
+(other than words left in Chinese, which the look-up below handles) is translated again, one sentence at a time, with the same pre-rendering (amounts now as full figures: 3,164,000
 yuan) plus a list of what the first attempt got wrong (prompts/translate_repair.toml). When those jobs are
 done it keeps, per passage, the attempt with fewer failed checks (`Draft.revised`); whatever still fails is
 flagged by the checks, with what was expected and found. Words the kept attempts still leave in Chinese are then
-asked for one by one with their sentence (prompts/translate_term.toml); usable answers fill them in
-(`Draft.filled`), each use flagged `term_filled`.
+asked for in one request per article, with the sentences they occur in (prompts/translate_term.toml); usable
+answers fill them in (`Draft.filled`), each use flagged `term_filled`.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Repair:
 
     # --- the follow-up ----------------------------------------------------------------------------------
     def followup(self, d: Draft, gen: Generator) -> list[Job]:
-        if gen.backends["translate"].kind != "chat":
+        if not gen.backends["translate"].follows_instructions:
             return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
         if any(j.role == "fill" for j in d.jobs):
             self.fill(d)
@@ -85,9 +85,11 @@ class Repair:
             if not CJK.search(job.source):
                 continue
             found = checks.check_passage(job.source, job.result.text, self.ctx, d.item)
-            if checks.failures(found):
+            # Words merely left in Chinese are the term look-up's work (one request per article, below); a
+            # re-translation of the whole passage for them cost 20 of the seed page's 28 repair requests.
+            if any(not f.ok and f.category != "untranslated" for f in found):
                 jobs += self.repair_jobs(d, gen, job, found)
-        return jobs
+        return jobs or self.fill_jobs(d, gen)
 
     def choose(self, d: Draft) -> None:
         """Keep, per passage, the attempt with fewer failed checks (the first one on a tie)."""
@@ -102,24 +104,29 @@ class Repair:
                 d.revised.pop((job.role, job.seq), None)
 
     def fill_jobs(self, d: Draft, gen: Generator) -> list[Job]:
-        """One short request per word the chosen translations still leave in Chinese: its English, with its
-        sentence as context (only words of the source; at most MAX_FILLS an article)."""
-        jobs: list[Job] = []
+        """One request per article for the words its chosen translations still leave in Chinese (only words of
+        the source; at most MAX_FILLS), with the sentences they occur in as context."""
+        words: list[str] = []
+        sentences: list[str] = []
         for job, _ in checks.passages(d):
             for zh in CJK_RUN.findall(d.chosen(job)):
-                if zh not in job.source or any(j.source == zh for j in jobs) or len(jobs) >= MAX_FILLS:
+                if zh not in job.source or zh in words or len(words) >= MAX_FILLS:
                     continue
+                words.append(zh)
                 context = next((s for s in split_sentences(job.source) if zh in s), job.source).strip()
-                jobs.append(gen.job(d.item, "fill", (len(jobs),), "translate", zh, template=TERM_TEMPLATE,
-                                    context=context, term=zh, max_new=24))
-        return jobs
+                if context not in sentences:
+                    sentences.append(context)
+        if not words:
+            return []
+        return [gen.job(d.item, "fill", (0,), "translate", "、".join(words), template=TERM_TEMPLATE,
+                        context="\n".join(sentences), terms="".join(f"{w} =\n" for w in words),
+                        max_new=16 + 12 * len(words))]
 
     def fill(self, d: Draft) -> None:
         """Use the answers that are plain English of a few words (`Draft.filled`; checks flag each use)."""
         for j in d.of("fill"):
-            en = j.result.text.strip().splitlines()[0].strip(" \"'“”‘’.。") if j.result.text.strip() else ""
-            if en and j.result.finished and not CJK.search(en) and len(en.split()) <= FILL_MAX_WORDS:
-                d.filled[j.source] = en
+            if j.result.finished:
+                d.filled.update(parse_fills(j.result.text, j.source.split("、")))
 
     def repair_jobs(self, d: Draft, gen: Generator, job: Job, found: list[checks.Finding]) -> list[Job]:
         jobs = []
@@ -136,6 +143,25 @@ class Repair:
             r.replaces = (job.role, job.seq)
             jobs.append(r)
         return jobs
+
+
+def parse_fills(answer: str, words: list[str]) -> dict[str, str]:
+    """`word = English` lines of a term look-up answer -> the usable ones: plain English (no Chinese) of at most
+    FILL_MAX_WORDS words, for a word that was asked. A one-word question may be answered with the English alone."""
+    out: dict[str, str] = {}
+    lines = [x.strip() for x in answer.strip().splitlines() if x.strip()]
+    for line in lines:
+        zh, sep, en = line.replace("＝", "=").partition("=")
+        zh = zh.strip(" -*\t\"'“”‘’")
+        if not sep:
+            if len(words) == 1 and len(lines) == 1:
+                zh, en = words[0], line
+            else:
+                continue
+        en = en.strip().strip(" \"'“”‘’.。")
+        if zh in words and zh not in out and en and not CJK.search(en) and len(en.split()) <= FILL_MAX_WORDS:
+            out[zh] = en
+    return out
 
 
 def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[str]:

@@ -7,8 +7,10 @@
   `newsdesk batch` writes for them.
 - API (`gradio_client`): `/process` (text, name) -> the records of a page, in page order; `/batch` (files).
 
-One Pipeline (one model load) per process, shared by all users; every generating event shares one Gradio
-concurrency group of size 1 (the backend generates one batch at a time anyway) and waits in Gradio's queue.
+One Pipeline (one model load) per process, shared by all users. Up to CONCURRENT_RUNS generating events run
+at once (one Gradio concurrency group); their jobs meet in the model's one generation queue, which admits them
+round-robin per session into the running batch (service/scheduler.py), so a one-article paste gets its card while
+another session's whole page is still running. Stop cancels that session's queued jobs only.
 Sessions never share state: each run's files go to a directory held in that session's `gr.State`, removed when
 the session ends or runs again. Uploads are read as the bytes Gradio received, from Gradio's upload folder only;
 the server never reads a path a user supplies.
@@ -32,6 +34,7 @@ from .outputs import report_path, write_issue
 
 ACCEPTED_UPLOADS = (".txt",)
 QUEUE_SIZE = 20
+CONCURRENT_RUNS = 8  # sessions generating at once; more wait in Gradio's queue
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -42,10 +45,11 @@ class _Stopped(Exception):
 def stream(pipe, doc: ingest.Document) -> Iterator[tuple[str, dict]]:
     """Run `pipe.run(doc)` in a worker thread; yield ("progress", stats) and ("record", record) as they come.
 
-    Closing this iterator (Stop button, closed tab) stops the run after the batch in flight (whose results are
-    cached), so a left session does not keep the model busy for the next one."""
+    Closing this iterator (Stop button, closed tab) cancels this run's queued and running jobs (finished ones are
+    cached), so a left session does not keep the model busy; other sessions' jobs go on."""
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
+    caller = object()  # this run, as the generation queue knows it
 
     def progress(stats: dict) -> None:
         if stop.is_set():
@@ -54,7 +58,7 @@ def stream(pipe, doc: ingest.Document) -> Iterator[tuple[str, dict]]:
 
     def work() -> None:
         try:
-            for rec in pipe.run(doc, progress):
+            for rec in pipe.run(doc, progress, caller=caller):
                 events.put(("record", rec))
                 if stop.is_set():
                     return
@@ -76,6 +80,7 @@ def stream(pipe, doc: ingest.Document) -> Iterator[tuple[str, dict]]:
             yield kind, value
     finally:
         stop.set()
+        pipe.cancel(caller)
 
 
 def safe_name(name: str | None, default: str = "pasted") -> str:
@@ -284,14 +289,14 @@ class WebUI:
                 batch_zip = gr.File(label="Results (ZIP)", interactive=False, elem_id="nd-zip")
             session_dir = gr.State(None, delete_callback=_remove)
 
-            common = {"concurrency_id": "generate", "concurrency_limit": 1, "show_progress": "minimal"}
+            common = {"concurrency_id": "generate", "concurrency_limit": CONCURRENT_RUNS, "show_progress": "minimal"}
             page_ev = run.click(self.page, [text, name, session_dir],
                                 [status, cards, dl_jsonl, dl_md, dl_report, session_dir],
                                 api_visibility="undocumented", api_name="page", **common)
             stop.click(None, None, None, cancels=[page_ev], api_visibility="private")
             run_batch.click(self.batch, [files, session_dir], [batch_status, batch_zip, session_dir],
                             api_name="batch", **common)
-            gr.api(self.process, api_name="process", concurrency_id="generate", concurrency_limit=1)
+            gr.api(self.process, api_name="process", concurrency_id="generate", concurrency_limit=CONCURRENT_RUNS)
         return demo
 
 
@@ -304,7 +309,7 @@ def launch(pipe, *, host: str = "127.0.0.1", port: int = 7860, share: bool = Fal
     import gradio as gr
 
     demo = WebUI(pipe, max_chars=max_chars, max_bytes=max_bytes).build()
-    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=CONCURRENT_RUNS, max_size=QUEUE_SIZE)
     try:
         demo.launch(server_name=host, server_port=port, share=share, max_file_size=max_bytes, show_error=True,
                     ssr_mode=False, css=render.CSS, theme=gr.themes.Default(**THEME_FONTS),

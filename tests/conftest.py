@@ -118,3 +118,67 @@ def tiny_seq2seq(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
+
+
+def build_tiny_gguf(path: Path, context: int = 2048, seed: int = 0) -> Path:
+    """The same kind of random-weight 2-layer Qwen2 chat model, written as a GGUF file (f32 tensors, the tiny
+    byte-level BPE vocabulary, ChatML template) for the llama.cpp runtime."""
+    import gguf
+    import numpy as np
+
+    hf_dir = build_tiny_chat_model(path.with_suffix(".hf"), context=context, seed=seed)
+    from safetensors.numpy import load_file
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(hf_dir)
+    sd = load_file(str(hf_dir / "model.safetensors"))
+    cfg = __import__("json").loads((hf_dir / "config.json").read_text())
+    w = gguf.GGUFWriter(str(path), arch="qwen2")
+    w.add_name("newsdesk-tiny-test")
+    w.add_context_length(context)
+    w.add_embedding_length(cfg["hidden_size"])
+    w.add_block_count(cfg["num_hidden_layers"])
+    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_head_count(cfg["num_attention_heads"])
+    w.add_head_count_kv(cfg["num_key_value_heads"])
+    w.add_rope_freq_base(float(cfg.get("rope_theta", 10000.0)))
+    w.add_layer_norm_rms_eps(float(cfg["rms_norm_eps"]))
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    vocab = tok.get_vocab()
+    tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    specials = set(tok.all_special_tokens) | set(SPECIALS)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
+    w.add_token_list(tokens)
+    w.add_token_types([gguf.TokenType.CONTROL if t in specials else gguf.TokenType.NORMAL for t in tokens])
+    merges = __import__("json").loads(tok.backend_tokenizer.to_str())["model"]["merges"]
+    w.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])
+    w.add_eos_token_id(tok.convert_tokens_to_ids("<|im_end|>"))
+    w.add_pad_token_id(tok.pad_token_id)
+    w.add_add_bos_token(False)
+    w.add_chat_template(CHATML)
+    names = {"model.embed_tokens.weight": "token_embd.weight", "lm_head.weight": "output.weight",
+             "model.norm.weight": "output_norm.weight"}
+    per_layer = {"input_layernorm.weight": "attn_norm.weight", "post_attention_layernorm.weight": "ffn_norm.weight",
+                 "self_attn.q_proj.weight": "attn_q.weight", "self_attn.q_proj.bias": "attn_q.bias",
+                 "self_attn.k_proj.weight": "attn_k.weight", "self_attn.k_proj.bias": "attn_k.bias",
+                 "self_attn.v_proj.weight": "attn_v.weight", "self_attn.v_proj.bias": "attn_v.bias",
+                 "self_attn.o_proj.weight": "attn_output.weight", "mlp.gate_proj.weight": "ffn_gate.weight",
+                 "mlp.up_proj.weight": "ffn_up.weight", "mlp.down_proj.weight": "ffn_down.weight"}
+    for name, arr in sd.items():
+        if name in names:
+            target = names[name]
+        else:
+            _, _, layer, rest = name.split(".", 3)
+            target = f"blk.{layer}.{per_layer[rest]}"
+        w.add_tensor(target, np.ascontiguousarray(arr, dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory) -> str:
+    return str(build_tiny_gguf(tmp_path_factory.mktemp("tiny-gguf") / "tiny-qwen2.gguf"))

@@ -1,5 +1,6 @@
-"""The real embedded model (Qwen2.5-Coder-1.5B-Instruct, official GGUF Q4_K_M -> bf16), end to end on a short
-article. scripts/setup.sh provisions it (CI runs that first); if it is missing the pipeline fetches it."""
+"""The real embedded model (Qwen2.5-Coder-1.5B-Instruct, official GGUF Q4_K_M) on its default runtime, llama.cpp,
+end to end on a short article. scripts/setup.sh provisions it (CI runs that first); if it is missing the pipeline
+fetches it."""
 
 import re
 
@@ -30,6 +31,7 @@ def test_embedded_model_summarises_in_chinese_and_translates_into_english_with_t
     pipe = Pipeline(profile, cache_path=None)  # no cache: the model really runs
     assert provision.is_ready(profile)
     [rec] = pipe.process(ingest.from_text(ARTICLE, name="short"))
+    assert rec["runtime"] == "llama.cpp"
     assert rec["headline"] == "首批企业获证 我市安全生产项目结硕果"
     assert rec["byline"] == "融媒记者 俞梦婷"
     # summary: Chinese
@@ -48,3 +50,27 @@ def test_embedded_model_summarises_in_chinese_and_translates_into_english_with_t
     repaired = any(f["status"] == "repaired" for f in rec["facts"])
     assert pipe.generator.stats["cached"] == 0
     assert pipe.generator.stats["generated"] > 3 if repaired else pipe.generator.stats["generated"] == 3
+
+
+@pytest.mark.real_model
+def test_llama_cpp_reads_the_same_token_ids_as_transformers():
+    """The llama.cpp runtime renders the GGUF's chat template and tokenizes with llama.cpp; transformers reads the
+    same GGUF's tokenizer and template: the token ids of the prompts must be the same."""
+    from transformers import AutoTokenizer
+
+    from service import prompts
+    from service.backends import load
+
+    profile = default_profile()
+    backend = load(profile)
+    gguf = provision.gguf_path(profile)
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    texts = [ARTICLE, "316.4万元、12月23日 “慈善一日捐” (SCORE) 俞梦婷\n\n第二段 English words 3.164 million"]
+    for name, values in [("translate", {"notes": "Use these English renderings:\n- 每万名 = per 10,000\n"}),
+                         ("summarize", {"headline": "首批企业获证"}), ("translate_term", {"context": ARTICLE})]:
+        for text in texts:
+            fields = {"text": text, "terms": "获证 =\n", **values}
+            msgs = backend.render(name, **fields)[1]
+            want = tok(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True),
+                       add_special_tokens=False)["input_ids"]
+            assert backend.encode(msgs) == want, name

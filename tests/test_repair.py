@@ -256,6 +256,7 @@ TREES = "行道树修剪\n\n本报讯 市综合行政执法局开展冬季行道
 
 @pytest.mark.parametrize("answer, used", [
     ("breakage", True),
+    ("断裂 = breakage", True),  # the asked-for form: one `Chinese = English` line per word
     ("\"breaking.\"", True),  # quotes and a full stop around the words are dropped
     ("断裂", False),  # still Chinese
     ("It means that the branches may break off under the weight of snow and ice", False),  # an explanation
@@ -275,14 +276,14 @@ def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used)
     [fill] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert fill.role == "fill" and fill.source == "断裂" and fill.template.startswith("translate_term@")
     prompt = fill.input[-1]["content"]
-    assert "预防雨雪天气下枝条断裂的风险。" in prompt and '"断裂"' in prompt  # the word, with its sentence
+    assert "预防雨雪天气下枝条断裂的风险。" in prompt and "\n断裂 =\n" in prompt  # the word, with its sentence
     _answer(fill, answer)
     d.jobs.append(fill)
     assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
     rec = tiny_pipe.postprocess(from_text(TREES), d)
     kinds = [f["kind"] for f in rec["flags"]]
     if used:
-        word = answer.strip("\".")
+        word = answer.rpartition("= ")[2].strip("\".")
         assert f"branch {word} in rain" in rec["translation"] or f"may {word} in rain" in rec["translation"]
         assert "断裂" not in rec["translation"] and "untranslated" not in kinds
         [flag] = [f for f in rec["flags"] if f["kind"] == "term_filled"]
@@ -305,3 +306,29 @@ def test_fill_in_keeps_words_apart_and_leaves_unknown_chinese():
     assert fill_in("Done. 通关 was quick", caps) == "Done. Clearance was quick"
     assert fill_in("打卡 spots", words) == "打卡 spots"
     assert fill_in("no Chinese here", {}) == "no Chinese here"
+
+
+def test_an_articles_leftover_words_are_asked_for_in_one_request():
+    """All words an article left in Chinese go into one look-up; each `Chinese = English` line is used on its own
+    merits (a Chinese or long answer is not), and words not asked for are ignored."""
+    from service.repair import parse_fills
+
+    answer = "断裂 = breakage\n打卡 = 打卡\n中医科 = the TCM department\n江南 = Jiangnan\n特色 = " + "very " * 9
+    assert parse_fills(answer, ["断裂", "打卡", "中医科", "特色"]) == {"断裂": "breakage", "中医科": "the TCM department"}
+    assert parse_fills("breakage", ["断裂"]) == {"断裂": "breakage"}
+    assert parse_fills("breakage", ["断裂", "打卡"]) == {}  # a bare answer cannot say which word it is for
+
+
+def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pipe):
+    """A passage whose only fault is a word left in Chinese is not translated again: the article's look-up asks
+    for the word (one request for all of them)."""
+    d = planned(tiny_pipe, TREES, "The city law enforcement bureau pruned street trees in winter, thinning "
+                                  "branches to reduce the risk of branch 断裂 in rain and snow.")
+    _answer(d.of("headline")[0], "Pruning street trees")
+    from service import checks
+
+    [(job, _)] = [p for p in checks.passages(d) if p[0].role == "translate"]
+    found = checks.check_passage(job.source, job.result.text, tiny_pipe.context, d.item)
+    assert {f.category for f in found if not f.ok} == {"untranslated"}
+    jobs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert [j.role for j in jobs] == ["fill"] and jobs[0].source == "断裂"

@@ -1,0 +1,187 @@
+"""The llama.cpp runtime and the generation queue (service/llamacpp.py, service/scheduler.py) on a tiny
+random-weight Qwen2 model written as a GGUF file in conftest (its text is gibberish; these tests check the
+mechanics: sequences joining and leaving a running batch, fairness between callers, cancellation, shared
+prefixes, errors). tests/test_real_model.py runs the same runtime on the real embedded GGUF."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+import pytest
+
+from service import prompts
+from service.backends import LlamaCppBackend, load
+from service.errors import ModelError
+from service.ingest import from_text
+from service.llamacpp import LlamaEngine
+from service.pipeline import Pipeline
+from service.registry import resolve
+from service.scheduler import Request
+
+SHORT = "江南街道开展视察\n\n本报讯 12月23日,江南街道开展民生实事项目推进视察,25家企业参加。\n"
+
+
+def _msgs(text: str) -> list[dict]:
+    return prompts.load("translate").messages(text=text, notes="")
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_gguf):
+    return LlamaEngine(tiny_gguf, capacity=4, n_ctx=4096)
+
+
+@pytest.fixture(scope="module")
+def backend(engine):
+    return LlamaCppBackend("tiny", engine)
+
+
+def _sources(n: int) -> list[str]:
+    return [f"第{k}条:{'市场监管局检查了' * (1 + k % 3)}{k * 7}家企业。" for k in range(n)]
+
+
+def _run(backend, requests):
+    """Submit, wait for every reply; return the requests in the order they came back."""
+    reply = queue.Queue()
+    for r in requests:
+        r.reply = reply
+    backend.scheduler.submit(requests)
+    return [reply.get(timeout=120) for _ in requests]
+
+
+def test_llama_runtime_runs_the_seed_page(tiny_gguf, seed_text):
+    pipe = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None)
+    records = pipe.process(from_text(seed_text, "seed"))
+    assert [r["index"] for r in records] == list(range(6))
+    for r in records:
+        assert r["runtime"] == "llama.cpp" and r["summary"] and r["headline_en"]
+        assert len(r["translation"].split("\n\n")) == len(r["paragraphs"])
+    st = pipe.generator.stats
+    assert st["generated"] >= 39 and st["shared_prompt_tokens"] > 0  # template heads reused across jobs
+    assert st["templates"]["translate@3"]["shared_prompt_tokens"] > 0
+
+
+def test_a_sequence_joins_when_another_leaves_mid_batch(backend):
+    """Capacity 2: a long and a short request run; the third joins as soon as the short one leaves, while the
+    long one is still generating (continuous batching, not batch after batch)."""
+    eng = backend.engine
+    eng.capacity = 2
+    log = []
+    real_add, real_step = eng.add, eng.step
+
+    def add(r):
+        log.append(("add", r.tag))
+        real_add(r)
+
+    def step():
+        done = real_step()
+        log.extend(("done", r.tag) for r in done)
+        return done
+
+    eng.add, eng.step = add, step
+    try:
+        ids = [backend.encode(_msgs(s)) for s in _sources(3)]
+        reqs = [backend.request(ids[0], 60, tag="long"), backend.request(ids[1], 3, tag="short"),
+                backend.request(ids[2], 3, tag="third")]
+        _run(backend, reqs)
+    finally:
+        eng.add, eng.step = real_add, real_step
+        eng.capacity = 4
+    assert log.index(("add", "third")) > log.index(("done", "short"))
+    assert log.index(("add", "third")) < log.index(("done", "long"))
+    assert all(r.result.tokens == r.max_new or r.result.finished for r in reqs)
+
+
+def test_outputs_do_not_depend_on_what_shares_the_batch(backend):
+    """Greedy outputs of requests run one at a time equal those run together (with shared prefixes)."""
+    inputs = [_msgs(s) for s in _sources(6)]
+    eng = backend.engine
+    eng.capacity = 1
+    try:
+        alone = [g.text for x in inputs for batch in backend.generate([x], [24]) for _, g in batch]
+    finally:
+        eng.capacity = 4
+    together = dict(p for batch in backend.generate(inputs, [24] * len(inputs)) for p in batch)
+    assert [together[i].text for i in range(len(inputs))] == alone
+
+
+def test_a_shared_prefix_is_read_once(backend):
+    eng = backend.engine
+    ids = [backend.encode(_msgs(s)) for s in _sources(4)]
+    head = backend.prefix_tokens("translate", ids[0])
+    assert head > 20 and all(i[:head] == ids[0][:head] for i in ids)
+    before = dict(eng.counters)
+    shared = _run(backend, [backend.request(i, 8, prefix=head) for i in ids])
+    read = eng.counters["prompt_read"] - before["prompt_read"]
+    assert read <= sum(len(i) for i in ids) - 3 * head  # the head read once (at most), not four times
+    plain = _run(backend, [backend.request(i, 8, prefix=0, tag=k) for k, i in enumerate(ids)])
+    assert sorted(r.result.text for r in shared) == sorted(r.result.text for r in plain)
+
+
+def test_a_small_caller_is_not_stuck_behind_a_big_one(backend):
+    """Round-robin admission: one request of a second caller, submitted after twelve of the first, is done
+    long before the first caller's queue drains."""
+    ids = [backend.encode(_msgs(s)) for s in _sources(13)]
+    reply = queue.Queue()
+    big = [backend.request(i, 20, caller="big", reply=reply, tag="big") for i in ids[:12]]
+    small = backend.request(ids[12], 20, caller="small", reply=reply, tag="small")
+    backend.scheduler.submit(big)
+    backend.scheduler.submit([small])
+    order = [reply.get(timeout=120).tag for _ in range(13)]
+    assert order.index("small") < 8, order
+
+
+def test_cancel_drops_only_that_callers_jobs(backend):
+    ids = [backend.encode(_msgs(s)) for s in _sources(10)]
+    reply = queue.Queue()
+    a = [backend.request(i, 30, caller="a", reply=reply) for i in ids[:8]]
+    b = [backend.request(i, 10, caller="b", reply=reply) for i in ids[8:]]
+    backend.scheduler.submit(a + b)
+    assert backend.scheduler.cancel("a") > 0
+    back = [reply.get(timeout=120) for _ in range(10)]
+    assert all(r.result is not None and not r.cancelled for r in b)
+    assert any(r.cancelled for r in a)
+    assert {id(r) for r in back} == {id(r) for r in a + b}  # every request came back exactly once
+    assert backend.scheduler.pending("a") == 0
+
+
+def test_an_engine_failure_reaches_every_caller_with_what_to_do(backend, monkeypatch):
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(backend.engine, "step", broken)
+    with pytest.raises(ModelError, match="run the same command again to resume"):
+        list(backend.generate([_msgs("测试")], [8]))
+
+
+def test_a_request_longer_than_the_context_is_refused_clearly(backend):
+    with pytest.raises(ModelError, match="does not fit"):
+        backend.scheduler.submit([Request(list(range(5000)), 10)])
+
+
+def test_a_damaged_gguf_is_refused_clearly(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(ModelError, match="could not load"):
+        load(resolve(str(bad)))
+
+
+def test_a_one_article_paste_finishes_while_a_page_is_running(tiny_gguf, seed_text):
+    """Two callers of one model, as two web-UI sessions: the short article's record comes back while the whole
+    page is still being generated."""
+    pipe = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None, batch_size=4)
+    page_done = threading.Event()
+    started = threading.Event()
+
+    def page():
+        for _ in pipe.run(from_text(seed_text, "page"), lambda s: started.set()):
+            pass
+        page_done.set()
+
+    t = threading.Thread(target=page)
+    t.start()
+    assert started.wait(120)
+    [rec] = pipe.process(from_text(SHORT, "paste"))
+    assert not page_done.is_set()  # the page still runs: the paste did not wait for it
+    t.join(300)
+    assert rec["translation"] and page_done.is_set()
