@@ -287,10 +287,10 @@ class Generator:
         try:
             submit([j for d in drafts.values() for j in d.jobs])
             for aid in sorted(drafts):
-                if settle(drafts[aid]):
+                if settle(drafts[aid]):  # every job cached
+                    if progress:
+                        progress(dict(stats))
                     yield drafts.pop(aid)
-            if progress:
-                progress(dict(stats))
             while in_flight:
                 r = reply.get()
                 in_flight -= 1

@@ -220,7 +220,7 @@ class LlamaEngine:
         if len(self.prefixes) < MAX_PREFIXES and self.free_sids:  # sequence ids: capacity + MAX_PREFIXES
             return True
         for key, p in list(self.prefixes.items()):  # least recently used first
-            if p.users == 0 and p.ready:
+            if p.users == 0 and not p.reading:  # unused (a prefix whose users all left half-read too)
                 self.L.llama_memory_seq_rm(self.mem, p.sid, -1, -1)
                 self.free_sids.append(p.sid)
                 del self.prefixes[key]

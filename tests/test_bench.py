@@ -102,5 +102,5 @@ def test_bench_end_to_end_with_tiny_model(tiny_chat, data_dir, tmp_path, capsys)
     assert r["git"]["commit"] and re.fullmatch(r"[0-9a-f]{40}", r["git"]["commit"])
     assert files[0].name.endswith(r["git"]["commit"][:8] + ".json")
     m = r["machine"]
-    assert m["cores"] == os.cpu_count() and m["torch_threads"] >= 1 and m["device"] == "cpu" and m["cpu_model"]
+    assert m["cores"] == os.cpu_count() and m["threads"] >= 1 and m["device"] == "cpu" and m["cpu_model"]
     assert r["settings"]["limit"] == 2 and r["settings"]["cache"].startswith("none")

@@ -193,3 +193,16 @@ def test_embedded_default_profile_pins_the_official_file():
     assert p.gguf["size"] == 1_117_320_768
     assert p.gguf["sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
     assert p.gguf["pypi"]["parts"] == 22 and p.gguf["pypi"]["version"] == "0.2.0"
+
+
+def test_llama_cpp_needs_the_verified_file_only(tmp_path):
+    """The llama.cpp runtime runs the GGUF as fetched: ready once verified, with no bf16 conversion."""
+    blob = fake_blob()
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob)
+    profile = profile_for(blob)
+    assert not provision.is_ready(profile, "llama.cpp")
+    path = provision.ensure_gguf(profile, source=str(src), log=lambda m: None)
+    assert Path(path).read_bytes() == blob
+    assert provision.is_ready(profile, "llama.cpp") and not provision.is_ready(profile, "transformers")
+    assert not provision.converted_dir(profile).exists()
