@@ -340,6 +340,14 @@ _LOADED: dict[tuple, Backend] = {}
 _LOAD_LOCK = threading.Lock()
 
 
+def shutdown(timeout: float = 120.0) -> None:
+    """Stop every loaded model's generation queue and wait for its engine thread (Ctrl-C, server stop)."""
+    with _LOAD_LOCK:
+        backends = list(_LOADED.values())
+    for b in backends:
+        b.scheduler.close(timeout)
+
+
 def load(profile: Profile, device: str | None = None, log=print, runtime: str | None = None,
          batch_size: int | None = None) -> Backend:
     """Load (once per process) the model a profile names with its runtime; provisions it first when needed.

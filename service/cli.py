@@ -327,5 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(e))
         return 2
     except KeyboardInterrupt:
+        from .backends import shutdown
+
+        shutdown()  # let the engine finish the step in flight: never exit inside native code
         _err("interrupted. Finished generations are saved in the cache; run the same command again to resume.")
         return 130

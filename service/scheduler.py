@@ -75,11 +75,14 @@ class Scheduler:
         self._running: set[Request] = set()
         self._cancel: set[object] = set()
         self._thread: threading.Thread | None = None
+        self._closed = False
         self.stats = {"steps": 0, "generated_tokens": 0, "prompt_tokens": 0, "requests": 0, "busy_seconds": 0.0}
 
     # --- callers -----------------------------------------------------------------------------------------
     def submit(self, requests: list[Request]) -> None:
         """Queue requests; each one comes back on its `reply` queue when done (or failed, or cancelled)."""
+        if self._closed:
+            raise ModelError(f"the {self.name} generation queue is closed (the process is stopping).")
         for r in requests:
             self.engine.check(r)  # a request that can never run fails now, before anything is queued
         with self._cond:
@@ -99,6 +102,18 @@ class Scheduler:
         for r in dropped:
             self._reply(r, cancelled=True)
         return len(dropped) + len(running)
+
+    def close(self, timeout: float = 120.0) -> None:
+        """Stop: drop everything waiting, stop what runs after the step in flight, and wait for the engine thread
+        (so that a process interrupted with Ctrl-C never exits while the engine is inside native code)."""
+        with self._cond:
+            self._closed = True
+            callers = set(self._waiting) | {r.caller for r in self._running}
+            thread = self._thread
+        for c in callers:
+            self.cancel(c)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def pending(self, caller: object = None) -> int:
         with self._cond:
@@ -142,12 +157,15 @@ class Scheduler:
                     if not self._cond.wait(timeout=30):
                         self._thread = None  # idle: a later submit starts a new thread
                         return
-                for r in [r for r in self._running if r.caller in self._cancel]:
+                for r in [r for r in self._running if r.caller in self._cancel or self._closed]:
                     self.engine.drop(r)
                     self._running.discard(r)
                     r.cancelled = True
                     self._reply(r, cancelled=True)
                 self._cancel.clear()
+                if self._closed:
+                    self._thread = None
+                    return
                 self._admit()
                 if not self._running:
                     continue
