@@ -77,8 +77,7 @@ class Backend:
         limit = max(1, min(max_new, self.context_tokens - len(ids)))
         return Request(ids, limit, caller=caller, reply=reply, prefix=prefix, tag=tag)
 
-    def generate(self, inputs: Sequence, max_new_tokens: Sequence[int], batch_size: int | None = None
-                 ) -> Iterator[list[tuple[int, Generation]]]:
+    def generate(self, inputs: Sequence, max_new_tokens: Sequence[int]) -> Iterator[list[tuple[int, Generation]]]:
         """Generate for many inputs through the queue; yields (input index, Generation) pairs as they finish,
         every input exactly once. (The Generator submits its jobs itself; this is for simple callers.)"""
         import queue
