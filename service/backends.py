@@ -125,9 +125,6 @@ class BatchEngine:
         self.capacity = capacity
         self.pending: list[Request] = []
 
-    @property
-    def active(self) -> int:
-        return len(self.pending)
 
     def check(self, r: Request) -> None:
         if len(r.ids) >= self.backend.context_tokens:

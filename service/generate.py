@@ -25,6 +25,7 @@ HINTS_TOKENS = 64  # room kept in a translation prompt for hints (renderings of 
 SUMMARY_MAX_NEW = 320  # tokens: 2-4 Chinese sentences fit in about 150
 SUMMARY_INPUT_MAX = 3000  # tokens of article per summary request, well inside a 32k context
 MAX_MERGE_ROUNDS = 3
+ROLES = frozenset({"headline", "translate", "summary"})  # what Generator.plan makes for an article by default
 TEMPLATES = {"headline": "headline", "translate": "translate", "summary": "summarize",
              "summary_part": "summarize", "merge": "summarize_merge"}
 
@@ -180,8 +181,7 @@ class Generator:
         return Job(item.index, role, seq, task, source, tid, rendered, max_new, key, ids=ids,
                    prefix=b.prefix_tokens(template, ids))
 
-    def plan(self, item: Item, roles: frozenset[str] | set[str] = frozenset({"headline", "translate", "summary"})
-             ) -> Draft:
+    def plan(self, item: Item, roles: frozenset[str] | set[str] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
         d = Draft(item)
         heading = "\n".join([item.headline, *item.subheads]).strip()
@@ -246,7 +246,7 @@ class Generator:
             *, caller: object = None, roles: frozenset[str] | set[str] | None = None) -> Iterator[Draft]:
         """Yield each article's Draft as soon as all its jobs (and follow-ups) are done. Jobs go to the models'
         generation queues as `caller` (default: this run); closing the iterator cancels what is still queued."""
-        drafts = {it.index: (self.plan(it, roles) if roles else self.plan(it)) for it in items}
+        drafts = {it.index: self.plan(it, roles or ROLES) for it in items}
         hooks = [self.merge_summaries, *followups]
         stats = {"articles": len(drafts), "done": 0, "tokens": 0, "prompt_tokens": 0, "shared_prompt_tokens": 0,
                  "seconds": 0.0, "generated": 0, "cached": 0, "templates": {}}
@@ -321,9 +321,13 @@ class Generator:
                     yield drafts.pop(j.article)
         finally:
             if in_flight:
-                for b in {id(b): b for b in self.backends.values()}.values():
-                    b.scheduler.cancel(caller)
+                self.cancel(caller)
             stats["seconds"] = time.perf_counter() - t0
+
+    def cancel(self, caller: object) -> None:
+        """Drop a caller's queued and running jobs on every model this generator uses (other callers go on)."""
+        for b in {id(b): b for b in self.backends.values()}.values():
+            b.scheduler.cancel(caller)
 
 
 def _as_text(rendered) -> str:

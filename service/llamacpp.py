@@ -176,9 +176,6 @@ class LlamaEngine:
         return t.decode("utf-8") if t else None
 
     # --- the engine protocol (service/scheduler.py) ---------------------------------------------------------
-    @property
-    def active(self) -> int:
-        return len(self.seqs)
 
     def _cells(self, r: Request, shared: bool) -> int:
         return len(r.ids) - (r.prefix if shared else 0) + r.max_new

@@ -113,5 +113,4 @@ class Pipeline:
 
     def cancel(self, caller: object) -> None:
         """Drop a run's queued and running jobs (other runs go on)."""
-        for b in {id(b): b for b in self.generator.backends.values()}.values():
-            b.scheduler.cancel(caller)
+        self.generator.cancel(caller)

@@ -21,7 +21,7 @@ The engine protocol (see `service/llamacpp.py` and `service/backends.py`):
     engine.add(req)             join; its prompt is read in the next steps
     engine.step() -> [req]      advance; returns the requests that finished (req.result set)
     engine.drop(req)            stop a running request (cancelled), free what it holds
-    engine.active               number of running requests
+    engine.reset()              forget every running request (after a failure)
 """
 
 from __future__ import annotations
