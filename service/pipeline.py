@@ -35,7 +35,8 @@ def default_cache_path() -> Path:
 
 class Pipeline:
     def __init__(self, model: str | Profile | None = None, summary_model: str | Profile | None = None, *,
-                 batch_size: int | None = None, runtime: str | None = None, cache_path: str | Path | None = "default", device: str | None = None,
+                 batch_size: int | None = None, runtime: str | None = None,
+                 cache_path: str | Path | None = "default", device: str | None = None,
                  log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True):
         """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
         but neither pre-renders facts in the prompts nor re-translates (for comparisons). `runtime`: llama.cpp or

@@ -10,7 +10,8 @@ is listed in the prompt instead.
 
 After the first round, `Repair.followup` (a Generator follow-up, so repairs of all articles are batched and
 cached like any other job) checks every translated passage (service/checks.py); a passage with a failed check
-(other than words left in Chinese, which the look-up below handles) is translated again, one sentence at a time, with the same pre-rendering (amounts now as full figures: 3,164,000
+(other than words left in Chinese, which the look-up below handles) is translated again, one sentence at a
+time, with the same pre-rendering (amounts now as full figures: 3,164,000
 yuan) plus a list of what the first attempt got wrong (prompts/translate_repair.toml). When those jobs are
 done it keeps, per passage, the attempt with fewer failed checks (`Draft.revised`); whatever still fails is
 flagged by the checks, with what was expected and found. Words the kept attempts still leave in Chinese are then
