@@ -29,6 +29,19 @@ from .repair import Repair
 from .segment import SKIP_KINDS, Item, segment
 
 
+def attach_document_flags(items: list[Item], doc: ingest.Document) -> None:
+    """What ingest did to the text (HTML extracted, control characters removed) goes to the item it happened in,
+    or, for the whole page, to its first article."""
+    articles = [it for it in items if it.kind not in SKIP_KINDS] or items
+    for f in doc.flags:
+        at = f.get("span", [None])[0]
+        home = next((it for it in items if at is not None and it.span[0] <= at < it.span[1]), None)
+        if home is None or home.kind in SKIP_KINDS:
+            home = articles[0] if articles else None
+        if home is not None:
+            home.flags.append(dict(f))
+
+
 def default_cache_path() -> Path:
     return cache_dir() / "generations.sqlite"
 
@@ -43,6 +56,7 @@ class Pipeline:
         transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's).
         Pipelines of one process share each loaded model and its generation queue (service/scheduler.py)."""
         self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
+        self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)  # so does a bad cache
         self.translate_profile = model if isinstance(model, Profile) else resolve(model)
         self.summary_profile = (summary_model if isinstance(summary_model, Profile)
                                 else resolve(summary_model) if summary_model else self.translate_profile)
@@ -54,7 +68,6 @@ class Pipeline:
         summarizer = (translator if self.summary_profile.name == self.translate_profile.name
                       else load(self.summary_profile, device, log=log, batch_size=batch_size))
         self.runtime = translator.runtime
-        self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)
         self.repair = Repair(self.context) if repair else None
         self.generator = Generator(translator, summarizer, cache=self.cache,
                                    chunk_tokens=self.translate_profile.chunk_tokens,
@@ -68,7 +81,9 @@ class Pipeline:
     def preprocess(self, doc: ingest.Document) -> list[Item]:
         """The page's items, less page furniture (headers, footers, continuation markers): not articles, nothing
         to summarise or translate. Item indexes stay page positions, as in `newsdesk segment`."""
-        return [it for it in segment(doc.text) if it.kind not in SKIP_KINDS]
+        items = segment(doc.text)
+        attach_document_flags(items, doc)
+        return [it for it in items if it.kind not in SKIP_KINDS]
 
     # postprocess -------------------------------------------------------------------------------------
     def prompt_version(self) -> str:
