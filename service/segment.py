@@ -420,6 +420,8 @@ def repair_lines(text: str) -> list[Block]:
     nxt_content = {a: b for a, b in zip(content, content[1:])}
     cur: Block | None = None
     last: _Line | None = None
+    # a page of headlines only (a contents list, a page of photo titles): no sentence runs over a line break
+    headlines_only = len(content) > 1 and all(_heading_like(lines[k].text) for k in content)
     for k, ln in enumerate(lines):
         if ln.furniture:
             blocks.append(Block(ln.text, ln.start, ln.end, pieces=[(0, ln.start)], furniture=ln.furniture,
@@ -429,7 +431,8 @@ def repair_lines(text: str) -> list[Block]:
             continue
         after = lines[nxt_content[k]] if k in nxt_content else None
         before = blocks[-2] if cur is not None and len(blocks) >= 2 and blocks[-1] is cur else None
-        if cur is not None and last is not None and _should_join(cur, last, ln, after, lay, before):
+        if cur is not None and last is not None and not headlines_only \
+                and _should_join(cur, last, ln, after, lay, before):
             cur.joins.append(ln.start)
             cur.pieces.append((len(cur.text), ln.start))
             cur.text += ln.text  # Chinese text: no space at the join
@@ -502,6 +505,8 @@ def segment(text: str) -> list[Item]:
 
     blocks = repair_lines(text)
     roles = [_role(b) for b in blocks]
+    if roles.count("head") > 1 and all(r in ("head", "furniture") for r in roles):
+        return _headlines_only(blocks, roles)
     items: list[Item] = []
     i, n = 0, len(blocks)
     pending_from: Block | None = None  # a 上接 marker: the next item continues an article from another page
@@ -551,6 +556,14 @@ def segment(text: str) -> list[Item]:
     for it in items:
         if it.kind not in SKIP_KINDS:
             it.flags.extend(ocr.flags(it, page))
+    return items
+
+
+def _headlines_only(blocks: list[Block], roles: list[str]) -> list[Item]:
+    """A page with no body text at all: each headline is an item of its own, never kicker and subheads of one."""
+    items: list[Item] = []
+    for b, r in zip(blocks, roles):
+        items.append(_furniture_item(len(items), b) if r == "furniture" else _make_item(len(items), _Group([b])))
     return items
 
 
