@@ -1,32 +1,163 @@
-"""Outputs per issue, written atomically: one JSONL record per article, a bilingual Markdown file, and a report
+"""Outputs per issue, written as one set: one JSONL record per article, a bilingual Markdown file, and a report
 of the fact checks (`<issue>.report.json`: facts checked / verified / repaired / flagged, per article and in
-total)."""
+total).
+
+How a set is written (as git and rsync do it: nothing half-done is ever left to be taken for a result):
+1. each file goes to a temporary file beside its target (`.<name>.<pid>.<random>.tmp`), fsynced;
+2. a journal `.<issue>.pending.json` naming the three renames is written atomically;
+3. the temporary files are renamed into place, then the journal is removed.
+A run killed before step 2 leaves only temporary files: the old set stays whole. One killed during step 3 leaves
+the journal; `recover` (run before every batch and every write into the folder) completes the renames, so the
+three files are always from the same run. Temporary files of processes that no longer exist are removed.
+New files get the modes the user's umask gives (as any other tool's output); a file that exists keeps its mode.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import threading
 from pathlib import Path
 
 from .checks import tally
+
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
+_JOURNAL = re.compile(r"^\.(?P<issue>.+)\.pending\.json$")
+_umask_lock = threading.Lock()
+
+
+def umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:
+        old = os.umask(0o022)
+        os.umask(old)
+    return old
+
+
+def file_mode(path: Path) -> int:
+    """The mode a new version of `path` gets: the existing file's (a user's chmod stands), else 0666 less umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~umask()
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _stage(path: Path, text: str) -> Path:
+    """`text` in a fsynced temporary file beside `path`, with the mode `path` will have."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fchmod(fh.fileno(), file_mode(path))
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
 
 
 def atomic_write(path: str | Path, text: str) -> Path:
     """Write to a temporary file beside `path`, fsync, then rename: readers see the old file or the new one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _stage(path, text)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
     return path
+
+
+def write_set(out_dir: str | Path, issue: str, files: dict[str, str]) -> list[Path]:
+    """Write {file name: text} into `out_dir` as one set (see the module docstring); returns the paths."""
+    out_dir = Path(out_dir)
+    recover(out_dir)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, text in files.items():
+            staged.append((_stage(out_dir / name, text), out_dir / name))
+        atomic_write(out_dir / f".{issue}.pending.json",
+                     json.dumps({"renames": [[t.name, f.name] for t, f in staged]}, ensure_ascii=False))
+    except BaseException:
+        for t, _ in staged:
+            t.unlink(missing_ok=True)
+        raise
+    _finish(out_dir / f".{issue}.pending.json")
+    return [f for _, f in staged]
+
+
+def _finish(journal: Path) -> list[str]:
+    """Do the renames a journal names whose temporary file is still there; then remove the journal."""
+    try:
+        renames = json.loads(journal.read_text(encoding="utf-8"))["renames"]
+    except (OSError, ValueError, KeyError):
+        renames = []  # unreadable: its temporary files are cleaned as strays
+    done = []
+    for tmp, final in renames:
+        src = journal.parent / Path(tmp).name
+        if src.is_file():
+            os.replace(src, journal.parent / Path(final).name)
+            done.append(Path(final).name)
+    _fsync_dir(journal.parent)
+    journal.unlink(missing_ok=True)
+    _fsync_dir(journal.parent)
+    return done
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(out_dir: str | Path) -> list[str]:
+    """Finish sets whose writing was interrupted (a journal left behind) and remove temporary files of writers
+    that no longer run. Returns what it did, one line each, for the user."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    said: list[str] = []
+    for j in sorted(out_dir.iterdir()):
+        if _JOURNAL.match(j.name) and j.is_file():
+            done = _finish(j)
+            if done:
+                said.append(f"completed an interrupted write in {out_dir}: {', '.join(done)}")
+    for t in sorted(out_dir.iterdir()):
+        m = _TMP.match(t.name)
+        if m and t.is_file() and not _alive(int(m.group("pid"))):
+            t.unlink(missing_ok=True)
+            said.append(f"removed {t} (left by a run that was stopped)")
+    return said
 
 
 def to_jsonl(records: list[dict]) -> str:
@@ -99,10 +230,11 @@ def report_path(out_dir: str | Path, issue: str) -> Path:
 
 
 def write_issue(out_dir: str | Path, issue: str, records: list[dict]) -> tuple[Path, Path]:
-    """Writes `<issue>.jsonl`, `<issue>.md` and `<issue>.report.json`; returns the first two."""
-    out_dir = Path(out_dir)
-    jsonl = atomic_write(out_dir / f"{issue}.jsonl", to_jsonl(records))
-    md = atomic_write(out_dir / f"{issue}.md", to_markdown(issue, records))
-    atomic_write(report_path(out_dir, issue), json.dumps(issue_report(issue, records), ensure_ascii=False, indent=2)
-                 + "\n")
+    """Writes `<issue>.jsonl`, `<issue>.md` and `<issue>.report.json` as one set; returns the first two."""
+    jsonl, md, _ = write_set(out_dir, issue, {
+        f"{issue}.jsonl": to_jsonl(records),
+        f"{issue}.md": to_markdown(issue, records),
+        report_path(out_dir, issue).name: json.dumps(issue_report(issue, records), ensure_ascii=False, indent=2)
+        + "\n",
+    })
     return jsonl, md
