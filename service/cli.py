@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from . import __version__
-from .errors import NewsdeskError
+from .errors import InputError, NewsdeskError
 from .ingest import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS, read_file
 
 
@@ -16,37 +18,102 @@ def _err(msg: str) -> None:
     print(f"newsdesk: error: {msg}", file=sys.stderr)
 
 
-def _inputs(paths: list[str]) -> list[Path]:
+def _inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """The issue files named by the arguments (directories: their .txt files), and what was wrong with the rest.
+    A file named twice is run once."""
     files: list[Path] = []
+    problems: list[str] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() == ".txt")
+            try:
+                found = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() == ".txt")
+            except PermissionError:
+                problems.append(f"{p} cannot be listed: permission denied. Make it readable, or pass its files.")
+                continue
             if not found:
-                raise NewsdeskError(f"{p} holds no .txt files; pass issue files or a directory of them.")
+                problems.append(f"{p} holds no .txt files; pass issue files or a directory of them.")
             files += found
-        else:
+        elif p.exists():
             files.append(p)
-    return files
+        else:
+            problems.append(f"{p} does not exist. Check the path.")
+    unique = list({f.resolve(): f for f in files}.values())
+    return unique, problems
+
+
+def issue_names(files: list[Path]) -> dict[Path, str]:
+    """The output name of each input: its stem, or, where stems clash (2024-01/page01.txt, 2024-02/page01.txt),
+    the stem led by as many parent folders as make it unique (2024-01_page01, 2024-02_page01)."""
+    names = {f: f.stem for f in files}
+    depth = 1
+    while True:
+        seen: dict[str, list[Path]] = {}
+        for f, n in names.items():
+            seen.setdefault(n, []).append(f)
+        clashes = [fs for fs in seen.values() if len(fs) > 1]
+        if not clashes:
+            return names
+        for fs in clashes:
+            for f in fs:
+                parents = f.resolve().parent.parts[1:]
+                if depth <= len(parents):
+                    names[f] = "_".join([*parents[len(parents) - depth:], f.stem])
+                else:  # the same path twice is removed earlier; this is only a guard against looping
+                    names[f] = f"{'_'.join(parents)}_{f.stem}-{fs.index(f) + 1}"
+        depth += 1
+
+
+def _check_out(out: Path) -> list[str]:
+    """An output folder that exists and can be written, before any work; returns what recovery did there."""
+    from .outputs import recover
+
+    for up in (out, *out.parents):
+        if up.exists():
+            if not up.is_dir():
+                where = "is a file" if up == out else f"lies under {up}, which is a file"
+                raise NewsdeskError(f"--out {out} {where}; pass a directory for the results (it is created).")
+            break
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise NewsdeskError(f"--out {out} cannot be written ({e.strerror}). Pass a directory you can write to, "
+                            "or fix its permissions; nothing was run.") from None
+    return recover(out)
 
 
 def cmd_batch(args) -> int:
+    """Exit status: 0 every input written; 1 some inputs refused or failed, the others written; 2 nothing was run
+    or the run failed (bad options, no readable input, the model)."""
     from tqdm import tqdm
 
     from .outputs import issue_report, report_path, write_issue
     from .pipeline import Pipeline
 
-    files = _inputs(args.inputs)
+    # everything that can be checked is checked before the model loads
+    files, problems = _inputs(args.inputs)
+    names = issue_names(files)
+    docs = []
+    for path in files:
+        try:
+            docs.append(dataclasses.replace(read_file(path, max_bytes=args.max_bytes), name=names[path]))
+        except NewsdeskError as e:
+            problems.append(str(e))
+    for line in _check_out(Path(args.out)):
+        print(f"newsdesk: {line}", file=sys.stderr)
+    for msg in problems:
+        _err(msg)
+    if not docs:
+        raise NewsdeskError("no input could be read (see above), so nothing was run.")
+    renamed = [d for d in docs if d.name != Path(d.path).stem]
+    for d in renamed:
+        print(f"newsdesk: {d.path} is written as {d.name}.* (another input has the same file name)", file=sys.stderr)
     pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
                     glossary=args.glossary or (), repair=not args.no_repair)
-    failed = 0
-    for path in files:
-        try:
-            doc = read_file(path, max_bytes=args.max_bytes)
-        except NewsdeskError as e:
-            _err(str(e))
-            failed += 1
-            continue
+    written = 0
+    for doc in docs:
         bar = tqdm(desc=doc.name, unit="article", total=None, file=sys.stderr, dynamic_ncols=True)
 
         def progress(s: dict, bar=bar) -> None:
@@ -55,16 +122,30 @@ def cmd_batch(args) -> int:
             rate = s["tokens"] / s["seconds"] if s["seconds"] else 0.0
             bar.set_postfix_str(f"{rate:.1f} tok/s, {s['generated']} generated, {s['cached']} cached")
 
-        records = pipe.process(doc, progress)
+        try:
+            records = pipe.process(doc, progress)
+        except InputError as e:
+            bar.close()
+            problems.append(str(e))
+            _err(str(e))
+            continue
         bar.close()
-        jsonl, md = write_issue(args.out, doc.name, records)
+        try:
+            jsonl, md = write_issue(args.out, doc.name, records)
+        except OSError as e:
+            raise NewsdeskError(f"cannot write the results of {doc.path} to {args.out} ({e.strerror}). Its "
+                                "generations are cached: fix the folder and run the same command again.") from None
+        written += 1
         n_flags = sum(len(r["flags"]) for r in records)
         st = pipe.generator.stats
         c = issue_report(doc.name, records)["facts"]
-        print(f"{path}: {len(records)} items -> {jsonl}, {md}, {report_path(args.out, doc.name)} ({n_flags} flags; "
-              f"facts: {c['checked']} checked, {c['verified']} verified, {c['repaired']} repaired, "
+        print(f"{doc.path}: {len(records)} items -> {jsonl}, {md}, {report_path(args.out, doc.name)} ({n_flags} "
+              f"flags; facts: {c['checked']} checked, {c['verified']} verified, {c['repaired']} repaired, "
               f"{c['flagged']} flagged; {st['generated']} generated, {st['cached']} from cache)")
-    return 1 if failed else 0
+    if problems:
+        print(f"newsdesk: {written} of {written + len(problems)} inputs written; {len(problems)} refused or failed "
+              "(messages above).", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _print_item(it, indent: str = "") -> None:
@@ -99,10 +180,12 @@ def cmd_serve(args) -> int:
 
 
 def cmd_segment(args) -> int:
+    from .pipeline import attach_document_flags
     from .segment import segment
 
     doc = read_file(args.file, max_bytes=args.max_bytes)
     items = segment(doc.text)
+    attach_document_flags(items, doc)
     if args.format == "json":
         print(json.dumps([it.as_dict() for it in items], ensure_ascii=False, indent=2))
     else:
@@ -179,10 +262,17 @@ def cmd_models_list(args) -> int:
     from . import provision
     from .registry import profiles
 
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     for p in profiles().values():
-        state = ("ready" if provision.is_ready(p) else "not fetched") if p.gguf else "hub/local"
+        # "ready" only when the files the runtime would load verify (sha256; cheap while they are unchanged)
+        state, hint = provision.model_state(p, log=log)
         mark = "*" if p.default else " "
-        print(f"{mark} {p.name:28} {p.kind:8} {p.runtime:13} {state:12} {p.description}")
+        print(f"{mark} {p.name:28} {p.kind:8} {p.runtime:13} {state:13} {p.description}")
+        if hint:
+            print(f"    {hint}")
+        if p.gguf and p.runtime == "llama.cpp" and provision.converted_dir(p).exists():
+            state, hint = provision.model_state(p, "transformers", log=log)  # a bf16 conversion is there too
+            print(f"    with --runtime transformers (bf16): {state}" + (f"; {hint}" if hint else ""))
     print("\n* default. Any Hugging Face id (owner/name) or local model directory works with --model too.")
     return 0
 
@@ -205,6 +295,16 @@ def cmd_models_fetch(args) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is too small: give 1 or more")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="newsdesk", description="Chinese newspaper pages in; per article a Chinese summary and an English translation out.")
     ap.add_argument("--version", action="version", version=f"newsdesk {__version__}")
@@ -216,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
         p.add_argument("--runtime", choices=["llama.cpp", "transformers"],
                        help="model runtime (default: the profile's; llama.cpp for the embedded model)")
-        p.add_argument("--batch-size", type=int, default=None,
+        p.add_argument("--batch-size", type=_positive, default=None,
                        help="sequences generated at once (default: 16 with llama.cpp, 8 with transformers)")
         p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
 
@@ -229,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="summarise and translate issue files")
     b.add_argument("inputs", nargs="+", help="issue files (.txt) or directories of them")
     b.add_argument("--out", default="out", help="output directory (default out/)")
-    b.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
+    b.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
     model_opts(b)
     fact_opts(b)
     b.set_defaults(func=cmd_batch)
@@ -238,9 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     w.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
-    w.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
+    w.add_argument("--max-chars", type=_positive, default=DEFAULT_MAX_CHARS,
                    help=f"longest accepted pasted text, in characters (default {DEFAULT_MAX_CHARS:,})")
-    w.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+    w.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES,
                    help=f"largest accepted uploaded issue file, in bytes (default {DEFAULT_MAX_BYTES:,})")
     model_opts(w)
     fact_opts(w)
@@ -249,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("segment", help="print the articles found on a page (no model needed)")
     s.add_argument("file")
     s.add_argument("--format", choices=["json", "text"], default="text")
-    s.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
+    s.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES)
     s.set_defaults(func=cmd_segment)
 
     se = sub.add_parser("segment-eval", help="score segmentation against gold annotations (no model needed)")
@@ -294,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "or NEWSDESK_EVAL_DATA)")
     bn.add_argument("--sets", help="comma-separated sets: flores, wmt17, wmt18, tico19, lcsts "
                     "(default flores,wmt17,wmt18,lcsts)")
-    bn.add_argument("--limit", type=int, help="first N items of each set (default: all)")
+    bn.add_argument("--limit", type=_positive, help="first N items of each set (default: all)")
     bn.add_argument("--out", help="results folder (default bench/results/ in the repository)")
     bn.add_argument("--no-baseline", action="store_true", help="run the service only")
     bn.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
@@ -302,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     bn.add_argument("--runtime", choices=["llama.cpp", "transformers"],
                     help="the service's model runtime (default: the profile's; the baseline is always plain transformers)")
-    bn.add_argument("--batch-size", type=int, default=None,
+    bn.add_argument("--batch-size", type=_positive, default=None,
                     help="the service's sequences at once (default: 16 with llama.cpp, 8 with transformers)")
     bn.set_defaults(func=cmd_bench)
 
