@@ -1,4 +1,5 @@
-"""Web UI logic without a browser: card rendering, streaming, per-run files, upload checks, the serve command.
+"""Web UI logic without a browser: card rendering, streaming, per-run files, upload checks, the serve command,
+and the app served in this process to `gradio_client` (session ends, a busy server).
 
 Tests that generate run the real code path on the tiny random-weight chat model built in conftest (gibberish
 output): they check where outputs land and that nothing is lost, not translation quality. The browser tests are
@@ -7,10 +8,23 @@ in test_ui_browser.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -237,15 +251,20 @@ def test_batch_reads_only_gradio_uploads(pipe, tmp_path, monkeypatch, seed_text)
 
 
 def test_generating_events_run_side_by_side(pipe, tmp_path):
-    """One model per process, several sessions at once: the page, batch and API events share one concurrency
-    group of CONCURRENT_RUNS; their jobs meet in the model's generation queue (tests/test_llamacpp.py)."""
-    from service.ui import CONCURRENT_RUNS
+    """One model per process, several sessions at once: the gate lets CONCURRENT_RUNS runs use the model at once
+    (their jobs meet in the model's generation queue, tests/test_llamacpp.py) and MAX_WAITING wait. The page, batch
+    and API events share one Gradio concurrency group that lets all those in, and a few more for the gate to
+    refuse, within Gradio's threads (a waiting run holds one)."""
+    from service.ui import CONCURRENT_RUNS, MAX_WAITING, QUEUE_SIZE, REFUSING_SLOTS
 
-    demo = WebUI(pipe, workdir=tmp_path).build()
+    ui = WebUI(pipe, workdir=tmp_path)
+    demo = ui.build()
     fns = {fn.api_name: fn for fn in demo.fns.values()}
-    assert CONCURRENT_RUNS > 1
+    assert (ui.gate.running, ui.gate.waiting) == (CONCURRENT_RUNS, MAX_WAITING) and CONCURRENT_RUNS > 1
+    admitted = CONCURRENT_RUNS + MAX_WAITING + REFUSING_SLOTS
     for name in ("page", "batch", "process"):
-        assert fns[name].concurrency_id == "generate" and fns[name].concurrency_limit == CONCURRENT_RUNS, name
+        assert fns[name].concurrency_id == "generate" and fns[name].concurrency_limit == admitted, name
+    assert admitted < demo.max_threads and demo._queue.max_size == QUEUE_SIZE > admitted
 
 
 def test_serve_defaults_to_localhost():
@@ -274,3 +293,251 @@ def test_stopping_a_run_frees_the_model(tiny_chat, seed_text):
     worker.join(timeout=120)
     assert not worker.is_alive()
     assert pipe.cache.count() <= 2 < planned  # the batch in flight at most, of dozens
+
+
+# --- the app served in this process; results that go when their session ends -------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _served(ui: WebUI):
+    """The app `newsdesk serve` runs (same Blocks, same queue), on a free local port in this process; its URL."""
+    demo = ui.build()
+    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
+                ssr_mode=False)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+def _one_item(seed_text: str) -> str:
+    items = segment(seed_text)
+    return seed_text[items[3].span[0]:items[3].span[1]]
+
+
+def _wait_for(condition, timeout: float = 30.0) -> bool:
+    deadline = time.time() + timeout
+    while not condition():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_results_go_when_the_api_client_session_ends(pipe, seed_text, tmp_path, monkeypatch):
+    """Tiny model, the app served here. A gradio_client session's ZIP lies in a run directory of its own with an
+    unguessable name, served as it is (no copy kept by Gradio); closing the client removes it at once and the link
+    stops working (Gradio alone keeps a closed session's state an hour, and a client's without end)."""
+    from gradio_client import Client, handle_file
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.25")  # a closed client is noticed at the next heartbeat
+    issue = tmp_path / "issue.txt"
+    issue.write_text(_one_item(seed_text), encoding="utf-8")
+    ui = WebUI(pipe)
+    try:
+        with _served(ui) as url:
+            client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
+            status, archive = client.predict(files=[handle_file(str(issue))], api_name="/batch")
+            assert "✓ issue.txt: 1 items" in status and "kept until you close this page, for 1 hour at most" in status
+            (run,) = ui.workdir.glob("run-*")
+            assert not list((tmp_path / "gradio").rglob("*.zip"))[1:]  # the one ZIP: Gradio made no copy
+            link = f"{url}gradio_api/file={run / Path(archive).name}"
+            with urllib.request.urlopen(link, timeout=30) as r:
+                assert r.read() == Path(archive).read_bytes()
+            client.close()
+            assert _wait_for(lambda: not run.exists()), "the closed session's results are still there"
+            assert len(run.name) >= len("run-") + 24  # 144 random bits
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(link, timeout=30)
+        assert ui.workdir.parent == (tmp_path / "gradio").resolve()  # inside Gradio's upload folder
+    finally:
+        ui.close()
+    assert not ui.workdir.exists()
+
+
+def test_results_expire_after_the_stated_time(pipe, seed_text, tmp_path, monkeypatch):
+    """Tiny model. A periodic sweep removes run directories older than the time the page states, whatever became
+    of their session; a run still writing is never swept, and its results age from when it finished."""
+    ui = WebUI(pipe, workdir=tmp_path / "ui", ttl=2, sweep_every=0.2)
+    import gradio as gr
+
+    texts = [b.value for b in ui.build().blocks.values() if isinstance(b, gr.Markdown)]
+    assert any("deleted when you close this page, and 2 seconds after a run at the latest" in t for t in texts)
+    status, *_, run_dir = list(ui.page(_one_item(seed_text), "x", None))[-1]
+    assert "for 2 seconds at most" in status and Path(run_dir).is_dir()
+    assert _wait_for(lambda: not Path(run_dir).exists(), timeout=15), "the expired results are still there"
+
+    uploads = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    upload = uploads / "h1" / "issue.txt"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(_one_item(seed_text), encoding="utf-8")
+    ui = WebUI(pipe, workdir=tmp_path / "ui2", ttl=60, sweep_every=3600)
+    run = ui.batch([str(upload)], None)
+    *_, out = next(run)  # the run has its directory and is generating
+    os.utime(out, (0, 0))
+    assert ui.sweep() == [] and Path(out).is_dir()  # busy: kept however old
+    status, archive, _ = list(run)[-1]
+    assert Path(archive).is_file() and ui.sweep(now=time.time() + 30) == []
+    assert ui.sweep(now=time.time() + 61) == [Path(out)] and not Path(out).exists()
+
+
+def test_stale_results_folders_are_removed_at_start(pipe, tmp_path, monkeypatch):
+    """A server killed with -9 (or a crash) leaves its folder of results behind. The next server removes the
+    folders whose process is gone (or whose pid now names another process), and those of older versions (no owner
+    file) untouched for a day; a live server's folder stays. Its own folder names it and goes when it closes."""
+    from service.ui import OWNER_FILE, _start_time
+
+    uploads, system_tmp = tmp_path / "gradio", tmp_path / "tmp"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    def folder(root: Path, name: str, owner: str | None, age: float = 0) -> Path:
+        d = root / f"newsdesk-ui-{name}"
+        (d / "run-x").mkdir(parents=True)
+        (d / "run-x" / "page.jsonl").write_text("{}\n")
+        if owner is not None:
+            (d / OWNER_FILE).write_text(owner)
+        os.utime(d, (time.time() - age, time.time() - age))
+        return d
+
+    dead = folder(uploads, "dead", f"{gone.pid} 1")
+    live = folder(uploads, "live", f"{os.getpid()} {_start_time(os.getpid()) or ''}")
+    reused = folder(uploads, "reused", f"{os.getpid()} 1") if _start_time(os.getpid()) else None
+    old = folder(system_tmp, "old", None, age=2 * 86400)
+    recent = folder(system_tmp, "recent", None)
+    other = uploads / "not-ours"
+    other.mkdir()
+    ui = WebUI(pipe)
+    try:
+        assert not dead.exists() and not old.exists() and (reused is None or not reused.exists())
+        assert live.exists() and recent.exists() and other.exists()
+        assert ui.workdir.parent == uploads.resolve() and ui.workdir.name.startswith("newsdesk-ui-")
+        assert (ui.workdir / OWNER_FILE).read_text().split()[0] == str(os.getpid())
+    finally:
+        ui.close()
+    assert not ui.workdir.exists()
+
+
+def test_sigterm_leaves_no_results_behind(tiny_chat, seed_text, tmp_path):
+    """Tiny model. `newsdesk serve` stopped with SIGTERM (kill, systemd, docker stop) while a client session holds
+    results exits cleanly and leaves no folder of results in its temp folder (Python's default for SIGTERM is to die
+    at once, skipping every clean-up)."""
+    from gradio_client import Client, handle_file
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "GRADIO_TEMP_DIR"}
+    env.update(TMPDIR=str(tmp), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--model", tiny_chat,
+                                 "--cache", str(tmp_path / "cache.sqlite")],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            def up() -> bool:
+                assert proc.poll() is None, log_path.read_text()
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        return r.status == 200
+                except OSError:
+                    return False
+
+            assert _wait_for(up, timeout=300), log_path.read_text()
+            issue = tmp_path / "issue.txt"
+            issue.write_text(_one_item(seed_text), encoding="utf-8")
+            client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
+            status, _ = client.predict(files=[handle_file(str(issue))], api_name="/batch")
+            assert "✓ issue.txt" in status
+            assert len(list(tmp.rglob("newsdesk-ui-*/run-*/*.zip"))) == 1  # the session's results
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=120) == 0, log_path.read_text()
+            client.close()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert not list(tmp.rglob("newsdesk-ui-*")), log_path.read_text()
+
+
+class _HeldPipe:
+    """A stand-in for the pipeline whose runs last until the test releases them: the gate's places stay taken."""
+
+    model_name = "held"
+    summary_profile = translate_profile = SimpleNamespace(name="held")
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.running = 0
+        self._lock = threading.Lock()
+
+    def process(self, doc) -> list[dict]:
+        with self._lock:
+            self.running += 1
+        self.release.wait(120)
+        return [{"issue": doc.name, "index": 0}]
+
+
+def test_a_busy_server_says_how_many_wait_and_what_to_do(seed_text, tmp_path, monkeypatch):
+    """The app served here, 2 runs at once and 3 waiting: of 8 API calls at once, 2 run, 3 wait and then run, and
+    3 are refused at once with a message naming the limit, how many wait and what to do, not Gradio's "Queue is
+    full! Please try again."."""
+    from gradio_client import Client
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    pipe = _HeldPipe()
+    ui = WebUI(pipe, workdir=tmp_path / "ui", concurrent_runs=2, max_waiting=3)
+    try:
+        with _served(ui) as url:
+            client = Client(url, verbose=False)
+            jobs = [client.submit(text=_one_item(seed_text), name=f"call{i}", api_name="/process") for i in range(8)]
+            assert _wait_for(lambda: sum(j.done() for j in jobs) == 3), [j.status() for j in jobs]
+            refused = [j for j in jobs if j.done()]
+            for j in refused:
+                with pytest.raises(Exception, match=r"The server is busy: 2 runs are using the model and 3 more are "
+                                                    r"waiting for a turn, the most it lets wait \(3\)\. Nothing was "
+                                                    r"started; try again in a minute\."):
+                    j.result()
+            assert ui.gate.counts() == (2, 3) and pipe.running == 2
+            pipe.release.set()
+            served = [j.result(timeout=60) for j in jobs if j not in refused]
+            assert sorted(r[0]["issue"] for r in served) == sorted(f"call{i}" for i, j in enumerate(jobs)
+                                                                 if j not in refused)
+            assert ui.gate.counts() == (0, 0) and pipe.running == 5
+            client.close()
+    finally:
+        pipe.release.set()
+        ui.close()
+
+
+def test_zip_entries_get_the_modes_of_new_files(pipe, tmp_path, monkeypatch, seed_text):
+    """Tiny model. The ZIP's entries carry the modes `newsdesk batch` gives new files (0666 less the umask), so
+    unpacked results are readable by whom the user's umask says, not 0600."""
+    uploads = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    upload = uploads / "h1" / "issue.txt"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(_one_item(seed_text), encoding="utf-8")
+    ui = WebUI(pipe, workdir=tmp_path / "ui")
+    for mask in (0o022, 0o027):
+        previous = os.umask(mask)
+        try:
+            _, archive, _ = list(ui.batch([str(upload)], None))[-1]
+        finally:
+            os.umask(previous)
+        with zipfile.ZipFile(archive) as z:
+            modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+        assert modes == dict.fromkeys(["issue.jsonl", "issue.md", "issue.report.json"], stat.S_IFREG | 0o666 & ~mask)
