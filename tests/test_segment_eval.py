@@ -22,6 +22,13 @@ GOLD = CORPUS / "gold"
 SEED = CORPUS / "000_fd4f6e000473b793.txt"
 PAGES = sorted((CORPUS / "pages").glob("*.txt"))
 RAW = ROOT.parent / "shared" / "eval-data" / "pku-news-raw" / "pku_test.utf8"
+SHAPES = CORPUS / "shapes"
+SHAPE_PAGES = sorted(SHAPES.glob("*/pages/*.txt"))
+
+
+def gold_file(page: Path) -> Path:
+    """corpus/gold/<stem>.json, or corpus/shapes/<shape>/gold/<stem>.json for a shape page."""
+    return (page.parent.parent / "gold" if page.parent.parent.parent == SHAPES else GOLD) / f"{page.stem}.json"
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +44,11 @@ def test_every_page_in_corpus_has_gold():
     assert shapes == {"a", "b"}
 
 
-@pytest.mark.parametrize("page", [SEED, *PAGES], ids=lambda p: p.stem)
+@pytest.mark.parametrize("page", [SEED, *PAGES, *SHAPE_PAGES], ids=lambda p: p.stem)
 def test_gold_agrees_with_its_page(page):
     """Spans, headlines, paragraphs and joins in the gold point at the page's own text."""
     text = page.read_text(encoding="utf-8")
-    gold = json.loads((GOLD / f"{page.stem}.json").read_text(encoding="utf-8"))
+    gold = json.loads(gold_file(page).read_text(encoding="utf-8"))
     line_starts = {0} | {k + 1 for k, c in enumerate(text) if c == "\n"}
     for j in gold["joins"]:
         assert text[j] not in "\n \u3000" and text[:j].rstrip(" \u3000").endswith("\n")
@@ -178,3 +185,32 @@ def test_batch_records_for_a_built_page(tiny_chat, tmp_path):
         assert all(f in r["flags"] for f in it.flags)  # segmentation flags (continued, OCR) come through
     brief = next(r for r in records if r["kind"] == "brief")
     assert brief["items"] and all(s["headline"] in brief["paragraphs"] for s in brief["items"])
+
+
+def test_shape_pages_cover_the_shapes_of_issue_13():
+    """Every shape of scripts/build_shapes.py has its pages and gold; the shapes differ in what they claim."""
+    names = {p.name for p in SHAPES.iterdir() if p.is_dir()}
+    assert names >= {"wrap_blank", "wrap_tight", "wrap_indent", "wrap_mixed", "wrap_chars", "heads_multi",
+                     "byline_line", "furniture_mid", "no_dateline", "lines_tight"}
+    for name in names:
+        pages = sorted((SHAPES / name / "pages").glob("*.txt"))
+        assert len(pages) >= 6, name
+        golds = [json.loads(gold_file(p).read_text(encoding="utf-8")) for p in pages]
+        assert {g["shape"] for g in golds} == {name}
+        widths = {g["columns"] for g in golds}
+        assert widths == {None} if name == "lines_tight" else len(widths) >= 3 and widths <= set(range(12, 27))
+    tight = "".join(p.read_text(encoding="utf-8") for p in (SHAPES / "wrap_tight" / "pages").glob("*.txt"))
+    assert "\n\n" not in tight.strip()  # no blank line anywhere: headlines follow body lines directly
+    multi = [json.loads(g.read_text(encoding="utf-8")) for g in (SHAPES / "heads_multi" / "gold").glob("*.json")]
+    assert sum(bool(it["kicker"]) for g in multi for it in g["items"]) >= 10
+
+
+@pytest.mark.skipif(not RAW.is_file(), reason="the pku-news-raw source is not beside this checkout")
+def test_shape_pages_are_reproducible(tmp_path):
+    """The committed shape pages and gold are exactly what scripts/build_shapes.py makes with its fixed seed."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_shapes.py"), "--raw", str(RAW), "--out",
+                    str(tmp_path)], check=True, capture_output=True)
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert made == sorted(p.relative_to(SHAPES) for p in SHAPES.rglob("*") if p.is_file())
+    for rel in made:
+        assert filecmp.cmp(tmp_path / rel, SHAPES / rel, shallow=False), rel
