@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_pages as bp  # noqa: E402
+import build_pages as bp
 
 SEED = 13
 PAGES_PER_SHAPE = 6

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service import segeval, segment  # noqa: E402
+from service import segeval, segment
 
 GRID = {"full_slack": [0, 1, 2, 3], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18]}
 COLS = [("items_gold", "items", "{:5d}"), ("boundary_precision", "bnd P", "{:6.3f}"),
@@ -69,22 +69,23 @@ def score(pages: list[tuple[str, dict]], tuning=None) -> segeval.Counts:
         segment.TUNING = saved
 
 
-def loso(shapes: dict[str, list[tuple[str, dict]]]) -> dict[str, dict]:
+def loso(shapes: dict[str, list[tuple[str, dict]]], grid: dict[str, list] | None = None) -> dict[str, dict]:
     """For each shape: the grid point with the best boundary F1 on the other shapes (ties: headline exact, join
     accuracy, then the point nearest the defaults), and the figures it gives on the shape left out."""
-    points = [segment.Tuning(**dict(zip(GRID, vals))) for vals in itertools.product(*GRID.values())]
+    grid = grid or GRID
+    points = [segment.Tuning(**dict(zip(grid, vals))) for vals in itertools.product(*grid.values())]
     default = segment.Tuning()
     counts = {(k, name): score(pages, t) for k, t in enumerate(points) for name, pages in shapes.items()}
     out = {}
     for left in shapes:
-        def rank(k: int) -> tuple:
+        def rank(k: int, left: str = left) -> tuple:
             c = segeval.Counts()
             for name in shapes:
                 if name != left:
                     c.add(counts[k, name])
             f = c.figures()
             t = points[k]
-            dist = sum(getattr(t, g) != getattr(default, g) for g in GRID)
+            dist = sum(getattr(t, g) != getattr(default, g) for g in grid)
             return f["boundary_f1"], f["headline_exact"] or 0, f["join_accuracy"] or 0, -dist
 
         best = max(range(len(points)), key=rank)

@@ -44,9 +44,10 @@ _OPENER = re.compile(
     r"|^(?:今天|昨天|近日|日前|目前|不久前|近年来|近来|当天|当晚|此前|此外|同时|另外|随后|其中|据悉|据了解|据介绍"
     r"|与此同时|另据|今年|去年|截至[^，,]{0,12})[，,]")
 # Dateline at the start of a story: 本报讯 / 本报北京1月1日讯 / 本报哈尔滨12月31日电 / (据)新华社金边12月31日电
+# The place is a name: never 记者 or 的 (本报记者采写的通讯 is a sentence), and 通讯 is not 讯.
 _DATELINE_HEAD = (
-    r"(?:本报讯|(?:据)?(?:本报|新华社|中新社|人民日报|央视|中央电视台)[\u4e00-\u9fff]{0,12}?"
-    rf"(?:{_NUM}{{2,4}}年)?(?:{_NUM}{{1,2}}月{_NUM}{{1,3}}日)?[电讯])"
+    r"(?:本报讯|(?:据)?(?:本报|新华社|中新社|人民日报|央视|中央电视台)(?:(?!记者|的)[\u4e00-\u9fff]){0,12}?"
+    rf"(?:{_NUM}{{2,4}}年)?(?:{_NUM}{{1,2}}月{_NUM}{{1,3}}日)?(?:电|(?<!通)讯))"
 )
 _DATELINE = re.compile(
     rf"^(?P<dateline>{_DATELINE_HEAD})"
@@ -90,6 +91,20 @@ _SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
                 "向汤俞桂胥")
 
 HEADLINE_MAX = 60  # characters; a longer block is body text
+
+
+@dataclass
+class Tuning:
+    """The few numbers the layout rules use, in one place so that `scripts/shape_eval.py` can choose them on
+    some page shapes and measure on a shape left out (leave-one-shape-out). The defaults are what it chooses
+    with every shape in."""
+
+    full_slack: int = 0  # width units (half a character) a line may fall short of the column and still be full
+    wrapped_share: float = 0.45  # share of lines at the commonest width that makes a page hard-wrapped
+    comma_clause: int = 14  # an unfinished line with a comma and more characters than this is a clause
+
+
+TUNING = Tuning()
 
 
 _WIDE_ASCII = set(",;:!?()")  # OCR turns full-width punctuation into these; on the page they were full width
@@ -266,27 +281,47 @@ def _lines(text: str) -> list[_Line]:
 @dataclass
 class _Layout:
     wrapped: bool = False
-    width: int = 0  # column width (display units) of wrapped text
+    width: int = 0  # column width of wrapped text, in the layout's measure
     indented: bool = False  # paragraphs start indented
+    chars: bool = False  # the lines were cut at a number of characters, not at a printed width
+
+    def measure(self, s: str) -> int:
+        """A text's extent in the measure the page was wrapped with: printed width (digits and Latin letters
+        half a character), or, for text cut every N characters as a plain-text export does, two units a
+        character of any kind."""
+        return 2 * len(s) if self.chars else width(s)
+
+    def line_width(self, ln: _Line) -> int:
+        return self.measure(ln.indent) + self.measure(ln.text)
 
 
 def _layout(lines: list[_Line]) -> _Layout:
-    """Hard-wrapped columns show as many lines of (nearly) the same width."""
+    """Hard-wrapped columns show as many lines of (nearly) the same width. The width is measured both ways a
+    page can have been cut (printed width, or a count of characters) and the one under which more lines have
+    the same width is the page's: a column of 20 characters holding digits is ragged in printed width but
+    exact in characters, and the reverse for a typeset column."""
     body = [ln for ln in lines if not ln.furniture]
     if len(body) < 8:
         return _Layout()
-    widths = [ln.width for ln in body]
     from collections import Counter
 
-    wide = Counter(w for w in widths if w >= 16)
-    if not wide:
-        return _Layout()
-    best = max(wide, key=lambda w: (wide[w], w))  # the commonest width: a full column line
-    near = sum(1 for x in widths if best - 3 <= x <= best + 4)
-    wrapped = near >= 0.45 * len(body) and best <= 64
+    best_lay, best_near = _Layout(), (-1, -1)
+    for chars in (False, True):
+        lay = _Layout(chars=chars)
+        widths = [lay.line_width(ln) for ln in body]
+        wide = Counter(w for w in widths if w >= 16)
+        if not wide:
+            continue
+        best = max(wide, key=lambda w: (wide[w], w))  # the commonest width: a full column line
+        near = sum(1 for x in widths if best - 3 <= x <= best + 4)
+        if (wide[best], near) > best_near:  # the measure with more lines exactly at the column width
+            wrapped = near >= TUNING.wrapped_share * len(body) and best <= 64
+            best_lay, best_near = _Layout(wrapped, best, chars=chars), (wide[best], near)
+    if not best_lay.wrapped:
+        best_lay = _Layout()
     n_indented = sum(1 for ln in body if ln.indent)
-    indented = n_indented >= 2 and n_indented >= 0.03 * len(body)
-    return _Layout(wrapped, best if wrapped else 0, indented)
+    best_lay.indented = n_indented >= 2 and n_indented >= 0.03 * len(body)
+    return best_lay
 
 
 def _complete(s: str) -> bool:
@@ -307,6 +342,8 @@ def _complete(s: str) -> bool:
 def _is_credit(s: str) -> bool:
     if s[0] in "(（" and s[-1] not in ")）" or s[-1] in ")）" and s[0] not in "(（":
         return False  # half a parenthesis: a credit cut by a line break, not a credit line
+    if re.search(r"[“”《》\"]", s) or (s[0] not in "(（" and len(s) > 24):
+        return False  # names and titles only: a quotation or a long unbracketed line is a sentence (…新闻摄影)
     return bool(_CREDIT.match(s)) and not _DATELINE.match(s)
 
 
@@ -329,12 +366,13 @@ def _full(ln: _Line, following: str, lay: _Layout) -> bool:
     k = 0
     while k < len(following) - 1 and following[k] in _NO_END[:5]:
         k += 1
-    return ln.width + width(following[:k + 1] or "一") > lay.width - 2
+    return lay.line_width(ln) + lay.measure(following[:k + 1] or "一") > lay.width - TUNING.full_slack
 
 
 def _wider(ln: _Line, lay: _Layout) -> bool:
     """Wider than a column line can be (only closing punctuation may stick out, 避头)."""
-    return ln.width > lay.width + 4 or (ln.width > lay.width + 1 and ln.text[-1] not in _NO_START)
+    w = lay.line_width(ln)
+    return w > lay.width + 4 or (w > lay.width + 1 and ln.text[-1] not in _NO_START)
 
 
 def _starts_with_particle(s: str) -> bool:
@@ -362,8 +400,8 @@ def _should_join(block: Block, prev: _Line, nxt: _Line, after: _Line | None, lay
     m = _DATELINE.match(block.text + n)
     if m and len(block.text) < m.end("dateline") and not _DATELINE.match(block.text):
         return True
-    if _DATELINE.match(n) or _BYLINE_LINE.match(n):
-        return False
+    if _DATELINE.match(n) or _BYLINE_LINE.match(n) or _EDITOR_NOTE.match(n):
+        return False  # these open a paragraph (and close a headline above them)
     if _is_credit(n):  # a credit line ends the caption, unless a full column line runs into it
         return lay.wrapped and _full(prev, n, lay)
     if n[0] in _NO_START or p[-1] in _NO_END:
@@ -372,6 +410,8 @@ def _should_join(block: Block, prev: _Line, nxt: _Line, after: _Line | None, lay
         return True  # a number cut in two (200 | 0年), or a number and its unit (东经175 | 度60分)
     if _starts_with_particle(n) or _ends_with_function_word(p):
         return True  # 新西兰 | 的吉斯伯恩市; 俄国家杜马通过了 | 总统提交的
+    if lay.wrapped and _wider(prev, lay) and _heading_like(p):
+        return False  # wider than the column and no sentence in it: a headline set across columns
     if lay.wrapped and not _wider(prev, lay):
         if not _full(prev, n, lay):
             return False  # a line that stops short ends its paragraph (or is a headline)
@@ -382,6 +422,9 @@ def _should_join(block: Block, prev: _Line, nxt: _Line, after: _Line | None, lay
         if _heading_like(n) and (after is None or _DATELINE.match(after.text)
                                  or not _full(nxt, after.text, lay)):
             return False  # a headline line: short, or right above a dateline
+        if _heading_like(n) and after is not None and (
+                (lay.indented and after.indent and not nxt.indent) or (after.gap and _complete(p))):
+            return False  # a line of its own (a paragraph starts after it) with no sentence end: a headline
         return True
     # one paragraph a line: the layout only cuts lines at column breaks
     if _complete(p):
@@ -408,7 +451,7 @@ def _continues(p: str, n: str, after: _Line | None) -> bool:
         return True  # 12月8日, / 不久前, / 据了解, : the start of a sentence, not a headline
     if re.search(r"[，,、：:]", p) and not re.search(r"\s", p):
         # a clause with a comma and no spaces: a headline with a comma (手拉手，心连心) is short
-        return len(p) > 14
+        return len(p) > TUNING.comma_clause
     return False
 
 
@@ -537,7 +580,7 @@ def segment(text: str) -> list[Item]:
             i = _brief(items, blocks, roles, i, g)
             continue
         while i < n and roles[i] != "furniture" and not (roles[i] == "head" and (g.heads or g.body)) \
-                and not (roles[i] == "dateline" and g.body and not _only_note(g.body)):
+                and not (roles[i] == "dateline" and g.body and not _preamble(g.body)):
             g.body.append(blocks[i])
             i += 1
             if roles[i - 1] == "credit":
@@ -567,8 +610,11 @@ def _headlines_only(blocks: list[Block], roles: list[str]) -> list[Item]:
     return items
 
 
-def _only_note(body: list[Block]) -> bool:
-    return len(body) == 1 and bool(_EDITOR_NOTE.match(body[0].text))
+def _preamble(body: list[Block]) -> bool:
+    """Only what may stand between a headline and its dateline: a byline line (本报记者 张三) and an editor's
+    note (编者按：…). A dateline after these opens the same story, not a new one."""
+    notes = [b for b in body if _EDITOR_NOTE.match(b.text)]
+    return len(notes) <= 1 and all(b in notes or _BYLINE_LINE.match(b.text) for b in body)
 
 
 def _brief(items: list[Item], blocks: list[Block], roles: list[str], i: int, g: _Group) -> int:
@@ -656,11 +702,13 @@ def _make_item(index: int, g: _Group) -> Item:
     item = Item(index=index, kind="news", headline=headline, kicker=kicker, subheads=subheads, paragraphs=[],
                 span=span, head_blocks=heads)
     paras: list[tuple[Block, int, int]] = [(b, 0, len(b.text)) for b in body]  # block, cut, stop
-    # byline line right under the headline: 本报记者 张三
-    if paras and _BYLINE_LINE.match(paras[0][0].text):
-        item.byline = paras[0][0].text
+    # byline line right under the headline (or under an editor's note): 本报记者 张三
+    own = next((k for k in range(min(2, len(paras))) if _BYLINE_LINE.match(paras[k][0].text)
+                and (k == 0 or _EDITOR_NOTE.match(paras[0][0].text))), None)
+    if own is not None:
+        item.byline = paras[own][0].text
         item.people = parse_people(item.byline, photo=False)
-        paras = paras[1:]
+        paras = paras[:own] + paras[own + 1:]
     # dateline + byline at the start of the first paragraph (the second when the first is an editor's note)
     for k in range(min(2, len(paras))):
         m = _DATELINE.match(paras[k][0].text)

@@ -264,3 +264,70 @@ def test_hard_wrapped_columns_are_joined_back():
     assert [it.headline for it in items] == ["年内为百姓办六十件实事"]
     assert items[0].paragraphs == [paras[0][len("本报北京1月2日讯记者颜世贵报道："):], *paras[1:]]
     assert items[0].byline == "记者颜世贵"
+
+
+# --- layouts of other papers (issue 13) ----------------------------------------------------------------------
+def _cut(text: str, n: int) -> list[str]:
+    return [text[k:k + n] for k in range(0, len(text), n)]
+
+
+def test_columns_cut_every_n_characters_are_measured_in_characters():
+    """A plain-text export cuts every N characters whatever they are: with digits in them the lines are ragged in
+    printed width, so the column is measured in characters. The first line of a paragraph after a blank line
+    (乔石在中国气象局局长温克刚和名誉局长邹) is not a headline."""
+    paras = [("本报北京1月2日电记者王政报道：乔石在中国气象局局长温克刚和名誉局长邹竞蒙等同志陪同下，先后视察了"
+              "国家气象中心、国家卫星气象中心和2000年新建成的气象业务大楼。"),
+             ("乔石在中国气象局局长温克刚和名誉局长邹竞蒙等同志陪同下，听取了2001年气象工作的汇报，"
+              "他说，气象工作关系到1000多万农民的生产和生活。"),
+             "据介绍，全国已建成各类气象站2600多个，天气预报的准确率在近10年里提高了15个百分点。"]
+    lines = ["乔石视察中国气象局", ""]
+    for p in paras:
+        lines += [*_cut(p, 19), ""]
+    items = segment("\n".join(lines))
+    assert [it.headline for it in items] == ["乔石视察中国气象局"]
+    assert items[0].paragraphs == [paras[0][len("本报北京1月2日电记者王政报道："):], *paras[1:]]
+
+
+def test_a_byline_line_and_a_dateline_open_one_story():
+    text = ("武术散打王终有归属\n本报记者　王霞光\n本报讯2000年12月28日晚，柳海龙夺得首个散打王头衔。\n"
+            "作为双料冠军，柳海龙不畏强手。\n")
+    (it,) = segment(text)
+    assert (it.headline, it.byline, it.dateline) == ("武术散打王终有归属", "本报记者　王霞光", "本报讯")
+    assert [(p.name, p.role) for p in it.people] == [("王霞光", "reporter")]
+    assert it.paragraphs == ["2000年12月28日晚，柳海龙夺得首个散打王头衔。", "作为双料冠军，柳海龙不畏强手。"]
+
+
+def test_a_sentence_about_the_paper_is_not_a_dateline():
+    text = ("新闻奖评选揭晓\n\n本报讯第六届五四新闻奖日前揭晓。\n本报记者采写的通讯《秦文贵》获一等奖。\n")
+    (it,) = segment(text)
+    assert it.dateline == "本报讯" and len(it.paragraphs) == 2
+
+
+def test_a_headline_wider_than_the_column_is_not_joined_to_its_subhead():
+    body = ("国家开发银行行长陈元透露，为了迎接挑战，开发银行最近提出了与"
+            "国际接轨的标准，旨在构造一流水平的现代化政策性银行。开发银行在积极支持经济增长的同时，不良资产"
+            "大幅下降，人均利润位居国内各银行之首。")
+    text = "\n".join(["关注金融改革", "政策性经营性目标实现双赢开行不良资产下降三分之二", "人均利润列国内各银行之首",
+                      *_cut(body, 13)]) + "\n"
+    (it,) = segment(text)
+    assert (it.kicker, it.headline, it.subheads) == \
+        ("关注金融改革", "政策性经营性目标实现双赢开行不良资产下降三分之二", ["人均利润列国内各银行之首"])
+    assert it.paragraphs == [body]
+
+
+def test_an_editors_note_opens_a_paragraph_under_the_headline():
+    note = "编者按：1994年，我国成立了三家政策性银行，分别承担国家重点建设项目融资任务。"
+    text = "\n".join(["一线传真", "开行不良资产下降三分之二", "人均利润列国内各银行之首", *_cut(note, 13),
+                      "", *_cut("本报北京1月2日讯记者田俊荣报道：国家开发银行行长陈元透露了八条标准。", 13)]) + "\n"
+    (it,) = segment(text)
+    assert (it.kicker, it.headline, it.subheads) == ("一线传真", "开行不良资产下降三分之二", ["人均利润列国内各银行之首"])
+    assert it.paragraphs[0] == note and it.dateline == "本报北京1月2日讯"
+
+
+def test_a_column_line_ending_in_sheying_is_not_a_photo_credit():
+    para = "由本报摄影部和中国德力西集团联合举办的“德力西杯”新闻摄影比赛日前在京评选揭晓。共有十幅作品获奖。"
+    lines = ["“德力西杯”新闻摄影比赛揭晓", "  " + para[:14], *_cut(para[14:], 15)]
+    assert lines[2].endswith("新闻摄影")
+    more = _cut("获奖作品将在本报陆续刊登，欢迎读者关注。", 15)
+    (it,) = segment("\n".join([*lines, *more]) + "\n")
+    assert it.kind == "news" and it.byline == "" and it.paragraphs[0] == para
