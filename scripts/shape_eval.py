@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from service import segeval, segment
 
-GRID = {"full_slack": [0, 1, 2, 3], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18]}
+GRID = {"full_slack": [0, 1, 2, 3], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18],
+        "weak_share": [0.2, 0.34, 0.5]}
 COLS = [("items_gold", "items", "{:5d}"), ("boundary_precision", "bnd P", "{:6.3f}"),
         ("boundary_recall", "bnd R", "{:6.3f}"), ("boundary_f1", "bnd F1", "{:6.3f}"),
         ("headline_exact", "headline", "{:8.3f}"), ("heading_exact", "heading", "{:7.3f}"),

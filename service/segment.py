@@ -102,6 +102,7 @@ class Tuning:
     full_slack: int = 0  # width units (half a character) a line may fall short of the column and still be full
     wrapped_share: float = 0.45  # share of lines at the commonest width that makes a page hard-wrapped
     comma_clause: int = 14  # an unfinished line with a comma and more characters than this is a clause
+    weak_share: float = 0.34  # at most this share of a page's headlines without evidence are column cuts
 
 
 TUNING = Tuning()
@@ -351,8 +352,10 @@ def _heading_like(s: str) -> bool:
     """Could this block be a headline line (no sentence inside it, no final full stop)?"""
     if not s or len(s) > HEADLINE_MAX or _complete(s) or s[-1] in _NO_END or s[0] in _NO_START:
         return False
-    if s.count("(") + s.count("（") != s.count(")") + s.count("）"):
-        return False  # half a bracket: a piece of a sentence
+    if any(s.count(a) != s.count(b) for a, b in ("“”", "《》", "「」", "『』")) \
+            or s.count("(") + s.count("（") != s.count(")") + s.count("）"):
+        return False  # a quotation, title or bracket opened and not closed (or closed, not opened): a piece of a
+        # sentence running over a line break; a headline holds its quotations whole
     if re.search(r"[。！？!?；;]", s[:-1]) or len(re.findall(r"[，,、]", s)) > 1:
         return False
     if _DATELINE.match(s) or _is_credit(s) or s.startswith(("●", "■", "▲", "◆")):
@@ -419,12 +422,12 @@ def _should_join(block: Block, prev: _Line, nxt: _Line, after: _Line | None, lay
             return False  # a new paragraph, or a line wider than the column (a headline across columns)
         if _OPENER.match(n) and _heading_like(p) and len(block.pieces) == 1:
             return False  # a sentence starts, the line before did not finish one: that line is a headline
-        if _heading_like(n) and (after is None or _DATELINE.match(after.text)
-                                 or not _full(nxt, after.text, lay)):
-            return False  # a headline line: short, or right above a dateline
-        if _heading_like(n) and after is not None and (
-                (lay.indented and after.indent and not nxt.indent) or (after.gap and _complete(p))):
-            return False  # a line of its own (a paragraph starts after it) with no sentence end: a headline
+        if _heading_like(n) and (after is None or _DATELINE.match(after.text) or not _full(nxt, after.text, lay)
+                                 or _wider(after, lay) or (lay.indented and after.indent and not nxt.indent)
+                                 or (after.gap and _complete(p))):
+            # n ends its block (it is short, a dateline, a wider line, an indented paragraph or a blank line comes
+            # next) without ending a sentence: a headline line
+            return False
         return True
     # one paragraph a line: the layout only cuts lines at column breaks
     if _complete(p):
@@ -455,6 +458,63 @@ def _continues(p: str, n: str, after: _Line | None) -> bool:
     return False
 
 
+def _blank_breaks(blocks: list[Block], roles: list[str]) -> bool:
+    """Are paragraphs separated by blank lines on this page (then a blank line says nothing about a headline)?"""
+    text = [b for b, r in zip(blocks, roles) if r in ("body", "dateline")]
+    return sum(1 for b in text if b.gap) >= 0.5 * max(1, len(text))
+
+
+def _head_evidence(blocks: list[Block], roles: list[str], k: int, lay: _Layout, blank_breaks: bool) -> str:
+    """What, besides its shape, shows that headline block k heads an item ('' when nothing does): the top of
+    the page or furniture above it, a dateline, byline or editor's note under it, more headline lines, a
+    picture's credit closing its caption, a blank line around it where paragraphs have none, a width no column
+    line has, or an indent pattern that sets it apart."""
+    b, n = blocks[k], len(blocks)
+    if k == 0 or roles[k - 1] in ("furniture", "credit", "head") or k + 1 >= n:
+        return "edge"
+    nxt = blocks[k + 1]
+    if roles[k + 1] in ("head", "dateline", "byline", "furniture") or _EDITOR_NOTE.match(nxt.text):
+        return "opening"
+    j = k + 1
+    while j < n and roles[j] == "body" and not _INLINE_CREDIT.search(blocks[j].text):
+        j += 1
+    if (j < n and (roles[j] == "credit" or _INLINE_CREDIT.search(blocks[j].text))) \
+            or _BRIEF_HEADING.match(b.text) or b.text.endswith(("（图片）", "(图片)")):
+        return "picture or brief"  # a caption and its credit under it
+    if not blank_breaks and (b.gap or nxt.gap):
+        return "blank line"
+    if lay.wrapped and len(b.pieces) == 1 and width(b.text) > lay.width + 4:
+        return "width"
+    if lay.indented and nxt.indent and not b.indent:
+        return "indent"
+    return ""
+
+
+def _rejoin_weak_heads(blocks: list[Block], lay: _Layout) -> list[Block]:
+    """On a page whose stories open with a dateline or byline (three or more do, these are most of its headlines,
+    and any story without one has other evidence), a one-line 'headline' with no evidence but its shape, between
+    two paragraphs, is the first piece of a paragraph cut at a column break (通知要求各级领导 | 要从克服官僚主义…):
+    it is joined back."""
+    roles = [_role(b) for b in blocks]
+    blank_breaks = _blank_breaks(blocks, roles)
+    runs = [k for k in range(len(blocks)) if roles[k] == "head" and (k == 0 or roles[k - 1] != "head")]
+    dated = sum(1 for k in runs if k + 1 < len(blocks) and roles[k + 1] in ("dateline", "byline"))
+    weak = [k for k in runs if k + 1 < len(blocks) and roles[k + 1] == "body" and not blocks[k].furniture
+            and not _head_evidence(blocks, roles, k, lay, blank_breaks)]
+    undated = [k for k in runs if k not in weak and k + 1 < len(blocks) and roles[k + 1] == "body"
+               and not _head_evidence(blocks, roles, k, lay, blank_breaks).startswith("picture")]
+    if not weak or dated < 3 or undated or len(weak) > TUNING.weak_share * (len(weak) + dated):
+        return blocks
+    for k in reversed(weak):
+        a, b = blocks[k], blocks[k + 1]
+        a.joins += [b.start, *b.joins]
+        a.pieces += [(len(a.text) + t, o) for t, o in b.pieces]
+        a.text += b.text
+        a.end = b.end
+        del blocks[k + 1]
+    return blocks
+
+
 def repair_lines(text: str) -> list[Block]:
     lines = _lines(text)
     lay = _layout(lines)
@@ -464,7 +524,8 @@ def repair_lines(text: str) -> list[Block]:
     cur: Block | None = None
     last: _Line | None = None
     # a page of headlines only (a contents list, a page of photo titles): no sentence runs over a line break
-    headlines_only = len(content) > 1 and all(_heading_like(lines[k].text) for k in content)
+    # (not hard-wrapped text: a column of text that lost its punctuation has lines of one width)
+    headlines_only = len(content) > 1 and not lay.wrapped and all(_heading_like(lines[k].text) for k in content)
     for k, ln in enumerate(lines):
         if ln.furniture:
             blocks.append(Block(ln.text, ln.start, ln.end, pieces=[(0, ln.start)], furniture=ln.furniture,
@@ -484,7 +545,7 @@ def repair_lines(text: str) -> list[Block]:
             cur = Block(ln.text, ln.start, ln.end, pieces=[(0, ln.start)], indent=bool(ln.indent), gap=ln.gap)
             blocks.append(cur)
         last = ln
-    return blocks
+    return _rejoin_weak_heads(blocks, lay)
 
 
 # --- bylines ------------------------------------------------------------------------------------------------
@@ -548,8 +609,13 @@ def segment(text: str) -> list[Item]:
 
     blocks = repair_lines(text)
     roles = [_role(b) for b in blocks]
-    if roles.count("head") > 1 and all(r in ("head", "furniture") for r in roles):
+    unpunctuated = _unpunctuated(blocks, roles)
+    if roles.count("head") > 1 and all(r in ("head", "furniture") for r in roles) and not unpunctuated:
         return _headlines_only(blocks, roles)
+    if unpunctuated:
+        # one article: a single line at the top may be its headline, everything else is its text
+        roles = ["head" if k == 0 and r == "head" and not b.joins else r if r in ("furniture", "credit") else "body"
+                 for k, (b, r) in enumerate(zip(blocks, roles))]
     items: list[Item] = []
     i, n = 0, len(blocks)
     pending_from: Block | None = None  # a 上接 marker: the next item continues an article from another page
@@ -595,11 +661,45 @@ def segment(text: str) -> list[Item]:
                 i += 1
         items.append(_make_item(len(items), g))
         items += [_furniture_item(len(items) + k, f) for k, f in enumerate(inner)]
+    _flag_weak_splits(items, blocks, roles, _layout(_lines(text)))
+    if unpunctuated:
+        it = next(it for it in items if it.kind not in SKIP_KINDS)
+        it.flags.append({"kind": "no_headline", "severity": "warning", "span": list(it.span), "message":
+                         "no sentence on this page ends with a full stop (punctuation lost in OCR?), so a line "
+                         "without one says nothing about a headline: the page is kept as one article."})
     page = ocr.page_evidence([b.text for b in blocks if not b.furniture])
     for it in items:
         if it.kind not in SKIP_KINDS:
             it.flags.extend(ocr.flags(it, page))
     return items
+
+
+def _flag_weak_splits(items: list[Item], blocks: list[Block], roles: list[str], lay: _Layout) -> None:
+    """Flag `possible_split` on an article whose only sign of being one is a short line without a full stop
+    after the end of another article's paragraph: a column break can leave such a line too (通知要求各级领导 |
+    要从克服…), and a reader should see that the two may be one story."""
+    where = {id(b): k for k, b in enumerate(blocks)}
+    blank_breaks = _blank_breaks(blocks, roles)
+    for prev, it in zip(items, items[1:]):
+        if prev.kind in SKIP_KINDS or it.kind != "news" or len(it.head_blocks) != 1 or it.dateline or it.byline:
+            continue
+        k = where[id(it.head_blocks[0])]
+        if _head_evidence(blocks, roles, k, lay, blank_breaks):
+            continue
+        head = it.head_blocks[0]
+        it.flags.append({
+            "kind": "possible_split", "severity": "warning", "span": [head.start, head.end], "found": head.text,
+            "message": f"'{head.text}' was taken for the headline of a new article, but nothing else marks one "
+                       "(no dateline or byline under it, no blank line or indent setting it apart): it may be "
+                       "the first line of a paragraph of the article before, cut at a column break."})
+
+
+def _unpunctuated(blocks: list[Block], roles: list[str]) -> bool:
+    """Text whose sentences do not end with a full stop anywhere (OCR that lost its punctuation): a short line
+    without one is then no sign of a headline, and splitting there would make a dozen fragments of one story."""
+    text = [b for b, r in zip(blocks, roles) if r not in ("furniture", "credit")]
+    running = [b for b in text if len(b.text) > HEADLINE_MAX or b.joins]  # text, not a list of headlines
+    return len(text) >= 3 and bool(running) and not any(re.search(r"[。！？!?；;]", b.text) for b in text)
 
 
 def _headlines_only(blocks: list[Block], roles: list[str]) -> list[Item]:

@@ -331,3 +331,73 @@ def test_a_column_line_ending_in_sheying_is_not_a_photo_credit():
     more = _cut("获奖作品将在本报陆续刊登，欢迎读者关注。", 15)
     (it,) = segment("\n".join([*lines, *more]) + "\n")
     assert it.kind == "news" and it.byline == "" and it.paragraphs[0] == para
+
+
+STORIES = [  # (headline, paragraphs), one paragraph a line, no blank lines: lines_tight
+    ("宁夏精简会议和文件", ["本报银川1月1日电记者郑有义报道：宁夏回族自治区人民政府近日发出通知，精简会议和文件。",
+                           "通知要求各级领导要从克服官僚主义、形式主义的高度，把工作重点转到深入基层上来。"]),
+    ("四川重点建设进展良好", ["本报成都1月2日电记者刘裕国报道：四川省加大重点工程建设项目的投资力度。",
+                             "目前，去年投产的17个竣工项目进展良好。"]),
+    ("聊城公安消防支队狠抓消防安全", ["本报讯近日，山东省聊城公安消防支队在驻地开展爱民月活动。"]),
+    ("五百马祖香客赴湄洲岛进香", ["本报福州1月2日电记者江宝章报道：今天，500名马祖香客乘船抵达福州马尾港。"]),
+]
+
+
+def _tight(stories, cut_at: str = "") -> str:
+    lines = []
+    for head, paras in stories:
+        lines.append(head)
+        for p in paras:
+            lines += [p[:len(cut_at)], p[len(cut_at):]] if cut_at and p.startswith(cut_at) else [p]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_column_cut_on_a_page_of_datelined_stories_is_joined_back():
+    """通知要求各级领导 | 要从克服…: a short line without a full stop between two paragraphs looks like a headline,
+    but every story on this page opens with a dateline and this 'headline' has nothing under it but body text."""
+    items = segment(_tight(STORIES, cut_at="通知要求各级领导"))
+    assert [it.headline for it in items] == [h for h, _ in STORIES]
+    assert items[0].paragraphs[1] == STORIES[0][1][1]
+    assert not any(f["kind"] == "possible_split" for it in items for f in it.flags)
+
+
+def test_a_split_with_weak_evidence_is_flagged():
+    """Stories without datelines, no blank lines: a short line after a paragraph is taken for a headline (most
+    often rightly), and the item says that nothing else marks it, with the line's span."""
+    stories = [(h, [re.sub(r"^本报.*?(报道：|讯)", "", p) for p in ps]) for h, ps in STORIES]
+    text = _tight(stories)
+    items = segment(text)
+    assert [it.headline for it in items] == [h for h, _ in stories]
+    flagged = [it for it in items if any(f["kind"] == "possible_split" for f in it.flags)]
+    assert [it.headline for it in flagged] == [h for h, _ in stories[1:]]
+    f = next(f for f in flagged[0].flags if f["kind"] == "possible_split")
+    assert f["severity"] == "warning" and text[f["span"][0]:f["span"][1]] == stories[1][0] and f["message"]
+    # with a blank line before each headline (and none between paragraphs) the evidence is there: no flag
+    spaced = "\n".join(("\n" if k else "") + h + "\n" + "\n".join(ps) for k, (h, ps) in enumerate(stories))
+    assert not any(f["kind"] == "possible_split" for it in segment(spaced) for f in it.flags)
+
+
+def test_an_open_quotation_or_title_is_not_a_headline():
+    """A line that opens a title or quotation and does not close it is a piece of a sentence running over the
+    line break (…从1月10日起施行《江苏省惩 | 治生产销售…条例》), whatever its length and punctuation."""
+    from service.segment import _heading_like
+
+    assert _heading_like("对假冒伪劣商品作出界定江苏出台打假新法规")
+    assert _heading_like("“德力西杯”新闻摄影比赛揭晓")
+    for piece in ("人大常委会通过决议，从1月10日起施行《江苏省惩", "他说“我们要把", "条例》规定的行为都在打击之列"):
+        assert not _heading_like(piece), piece
+
+
+def test_a_page_without_a_headline_is_one_article():
+    paras = ["乔石在中国气象局局长温克刚和名誉局长邹竞蒙等同志陪同下，先后视察了国家气象中心和气象业务大楼。",
+             "乔石听取了气象工作的汇报，他说，气象工作关系到千家万户，关系到农民的生产和生活。",
+             "据介绍，全国已建成各类气象站两千多个，天气预报的准确率在近年里有了很大提高。"]
+    wrapped = "\n\n".join("\n".join(_cut(p, 14)) for p in paras) + "\n"
+    (it,) = segment(wrapped)
+    assert it.headline == "" and it.paragraphs == paras
+    # OCR that lost the punctuation: every paragraph's last line looks like a headline; still one article
+    bare = [re.sub(r"[，。、]", "", p) for p in paras]
+    items = segment("\n".join(line for p in bare for line in _cut(p, 14)) + "\n")
+    assert len([it for it in items if it.kind not in SKIP_KINDS]) == 1
+    assert "".join(items[0].paragraphs) == "".join(bare)
+    assert any(f["kind"] == "no_headline" for f in items[0].flags)
