@@ -3,11 +3,13 @@
     .venv/bin/python scripts/reliability.py [--input FILE] [--kills 6] [--users 12] [--only kill|users]
 
 1. **kill -9 loop.** `newsdesk batch INPUT` once without interruption (the reference, its own cache), then the same
-   command on a fresh cache killed with SIGKILL `--kills` times at points spread over the reference's duration, and
-   run a last time to the end. After each kill: the SQLite cache passes `PRAGMA integrity_check` and holds at least
+   command on a fresh cache killed with SIGKILL `--kills` times, at points spread over the page's generations (as
+   soon as the cache holds 1/(kills+1), 2/(kills+1), ... of the reference's), and run a last time to the end. After each kill: the SQLite cache passes `PRAGMA integrity_check` and holds at least
    what it held before (nothing finished is lost); after the last run: no temporary or journal files in the output
    folder, every article of the reference has its record, and the records are compared field by field with the
-   reference's.
+   reference's. Then the same command once more: all from the cache, the same records.
+   `--control` adds a second uninterrupted run, to tell what the kills change from what batch composition changes
+   (llama.cpp's greedy output depends on which sequences share a decode step).
 2. **Concurrency run.** `newsdesk serve` on 127.0.0.1 (fresh cache), `--users` `gradio_client` sessions each posting a
    different article to `/process` at the same moment; figures: served, refused (with the server's message), failed,
    p50/p95/max latency, and whether each answer is a complete record. Then SIGTERM: the server must exit and leave no
@@ -68,59 +70,104 @@ def records(out: Path) -> list[dict]:
     return [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run_batch(inp: Path, out: Path, cache: Path, extra: list[str], kill_after: float | None = None
+def run_batch(inp: Path, out: Path, cache: Path, extra: list[str], kill_at: int | None = None
               ) -> tuple[float, int | None]:
-    """One `newsdesk batch`; killed with SIGKILL after `kill_after` seconds if it is still running then.
-    Returns (seconds, exit code or None when killed)."""
+    """One `newsdesk batch`; killed with SIGKILL as soon as its cache holds `kill_at` generations, if it is still
+    running then. Returns (seconds, exit code or None when killed)."""
     t0 = time.monotonic()
     with open(out.parent / f"{out.name}.log", "ab") as log:
         proc = subprocess.Popen(newsdesk("batch", str(inp), "--out", str(out), "--cache", str(cache), *extra),
                                 cwd=ROOT, env=env(), stdout=log, stderr=subprocess.STDOUT)
+        while proc.poll() is None:
+            if kill_at is not None and _rows(cache) >= kill_at:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return time.monotonic() - t0, None
+            time.sleep(0.2)
+    return time.monotonic() - t0, proc.returncode
+
+
+def _rows(cache: Path) -> int:
+    """Generations in the cache now, read while the batch writes it (0 until it exists, or while it is locked)."""
+    try:
+        con = sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=0.1)
         try:
-            rc = proc.wait(timeout=kill_after)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            rc = None
-    return time.monotonic() - t0, rc
+            return con.execute("SELECT count(*) FROM generations").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
 
 
-def kill_loop(inp: Path, work: Path, kills: int, extra: list[str]) -> dict:
+def kill_loop(inp: Path, work: Path, kills: int, extra: list[str], reference: Path | None = None,
+              control: bool = False) -> dict:
     ref_out, ref_cache = work / "ref", work / "ref.sqlite"
-    print(f"kill loop: reference run of {inp.name} …", flush=True)
-    ref_s, rc = run_batch(inp, ref_out, ref_cache, extra)
-    if rc != 0:
-        raise SystemExit(f"the reference run failed (exit {rc}); see {ref_out}.log")
+    ref_s = None
+    if not reference:
+        print(f"kill loop: reference run of {inp.name} …", flush=True)
+        ref_s, rc = run_batch(inp, ref_out, ref_cache, extra)
+        if rc != 0:
+            raise SystemExit(f"the reference run failed (exit {rc}); see {ref_out}.log")
+    else:  # an earlier uninterrupted run of the same input, model and code: its output folder and cache beside it
+        ref_out, ref_cache = reference, reference.with_suffix(".sqlite")
     ref = records(ref_out)
-    print(f"  reference: {ref_s:.0f} s, {len(ref)} records", flush=True)
+    total = cache_rows(ref_cache)[1]
+    print(f"  reference: {f'{ref_s:.0f} s, ' if ref_s else ''}{len(ref)} records, {total} generations", flush=True)
 
     out, cache = work / "killed", work / "killed.sqlite"
     survived, rows_before, events = 0, 0, []
+    step = max(1, total // (kills + 1))  # kill points spread over the page's generations
     for k in range(kills):
-        # kill points spread over the work: each restart resumes from the cache, so later kills land later in the page
-        after = max(8.0, ref_s / (kills + 1))
-        secs, rc = run_batch(inp, out, cache, extra, kill_after=after)
+        at = rows_before + step
+        secs, rc = run_batch(inp, out, cache, extra, kill_at=at)
         check, rows = cache_rows(cache)
         ok = check.startswith("ok") and rows >= rows_before
         survived += ok
-        events.append({"kill": k + 1, "after_s": round(after, 1), "killed": rc is None, "integrity": check,
-                       "cached_generations": rows})
-        print(f"  kill {k + 1}: after {after:.0f} s ({'killed' if rc is None else f'finished, exit {rc}'}); "
-              f"cache {check}, {rows} generations (was {rows_before})", flush=True)
+        events.append({"kill": k + 1, "at_generations": at, "after_s": round(secs, 1), "killed": rc is None,
+                       "integrity": check, "cached_generations": rows})
+        print(f"  kill {k + 1}: at {at} of {total} generations, after {secs:.0f} s "
+              f"({'killed' if rc is None else f'finished first, exit {rc}'}); cache {check}, {rows} generations "
+              f"(was {rows_before})", flush=True)
         rows_before = rows
     final_s, rc = run_batch(inp, out, cache, extra)
     got = records(out)
     leftovers = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
-    by_index = {r["index"]: r for r in got}
-    missing = [r["index"] for r in ref if r["index"] not in by_index]
-    same = sum(all(by_index.get(r["index"], {}).get(f) == r.get(f) for f in COMPARED) for r in ref)
-    fields_same = sum(by_index.get(r["index"], {}).get(f) == r.get(f) for r in ref for f in COMPARED)
+    missing = [r["index"] for r in ref if r["index"] not in {g["index"] for g in got}]
+    same, fields = compare(ref, got)
     print(f"  last run: {final_s:.0f} s, exit {rc}; {len(got)} records, {len(missing)} missing, "
-          f"{same}/{len(ref)} identical to the reference, leftovers {leftovers or 'none'}", flush=True)
-    return {"input": inp.name, "reference_s": round(ref_s, 1), "kills": kills, "kills_survived": survived,
-            "events": events, "last_run_s": round(final_s, 1), "last_exit": rc, "records": len(got),
-            "reference_records": len(ref), "missing": missing, "records_identical": same,
-            "fields_identical": f"{fields_same}/{len(ref) * len(COMPARED)}", "leftover_files": leftovers}
+          f"{same}/{len(ref)} records identical to the reference ({fields} fields), leftovers "
+          f"{leftovers or 'none'}", flush=True)
+    # the same command once more: everything must come from the cache, the records what the last run wrote (but for
+    # their `cached` mark)
+    before = [{k: v for k, v in r.items() if k != "cached"} for r in got]
+    _, rows_last = cache_rows(cache)
+    again_s, again_rc = run_batch(inp, out, cache, extra)
+    _, rows_after = cache_rows(cache)
+    rerun_same = [{k: v for k, v in r.items() if k != "cached"} for r in records(out)] == before
+    print(f"  rerun: {again_s:.0f} s, exit {again_rc}; output {'identical' if rerun_same else 'DIFFERENT'}, cache "
+          f"{rows_after} generations ({rows_after - rows_last} new)", flush=True)
+    fig = {"input": inp.name, "reference_s": round(ref_s, 1) if ref_s else None, "kills": kills,
+           "kills_survived": survived, "events": events, "last_run_s": round(final_s, 1), "last_exit": rc,
+           "records": len(got), "reference_records": len(ref), "missing": missing, "records_identical": same,
+           "fields_identical": fields, "leftover_files": leftovers, "rerun_s": round(again_s, 1),
+           "rerun_output_identical": rerun_same, "cached_generations": rows_after}
+    if control:
+        # a second uninterrupted run on a fresh cache: how far two runs without any kill agree. llama.cpp's greedy
+        # output depends on which other sequences share a decode step, so the killed run is compared with this too
+        c_s, c_rc = run_batch(inp, work / "control", work / "control.sqlite", extra)
+        c_same, c_fields = compare(ref, records(work / "control"))
+        print(f"  control (uninterrupted again): {c_s:.0f} s, exit {c_rc}; {c_same}/{len(ref)} records identical "
+              f"to the reference ({c_fields} fields)", flush=True)
+        fig.update(control_s=round(c_s, 1), control_records_identical=c_same, control_fields_identical=c_fields)
+    return fig
+
+
+def compare(ref: list[dict], got: list[dict]) -> tuple[int, str]:
+    """(records whose generated fields all equal the reference's, "equal fields/all fields")."""
+    by_index = {r["index"]: r for r in got}
+    same = sum(all(by_index.get(r["index"], {}).get(f) == r.get(f) for f in COMPARED) for r in ref)
+    fields = sum(by_index.get(r["index"], {}).get(f) == r.get(f) for r in ref for f in COMPARED)
+    return same, f"{fields}/{len(ref) * len(COMPARED)}"
 
 
 def _free_port() -> int:
@@ -221,7 +268,11 @@ def main() -> None:
     ap.add_argument("--input", default=str(ROOT / "corpus" / "000_fd4f6e000473b793.txt"),
                     help="issue file for the kill loop (default: the seed page)")
     ap.add_argument("--kills", type=int, default=6)
+    ap.add_argument("--reference", help="output folder of an earlier uninterrupted run to compare with (its cache is "
+                    "FOLDER.sqlite beside it, as this script leaves them); no new reference run")
     ap.add_argument("--users", type=int, default=12)
+    ap.add_argument("--control", action="store_true", help="also a second uninterrupted run, to tell differences the "
+                    "kills cause from those of batch composition")
     ap.add_argument("--only", choices=["kill", "users"])
     ap.add_argument("--model", help="profile (default: the embedded default)")
     ap.add_argument("--work", help="folder for the runs' files (default: a new temporary folder)")
@@ -237,7 +288,8 @@ def main() -> None:
     with open(LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if a.only in (None, "kill"):
-            figures["kill_loop"] = kill_loop(inp, work, a.kills, extra)
+            figures["kill_loop"] = kill_loop(inp, work, a.kills, extra, Path(a.reference) if a.reference else None,
+                                             a.control)
         if a.only in (None, "users"):
             figures["concurrency"] = users_run(work, a.users, extra)
     print(json.dumps(figures, ensure_ascii=False, indent=1))
