@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from service import segeval, segment
 
-GRID = {"full_slack": [0, 1, 2, 3], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18],
+GRID = {"full_slack": [0, 1, 2], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18],
         "weak_share": [0.2, 0.34, 0.5]}
 COLS = [("items_gold", "items", "{:5d}"), ("boundary_precision", "bnd P", "{:6.3f}"),
         ("boundary_recall", "bnd R", "{:6.3f}"), ("boundary_f1", "bnd F1", "{:6.3f}"),
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-corpus", action="store_true", help="leave out the pages of corpus/gold")
     ap.add_argument("--loso", action="store_true", help="also leave-one-shape-out over the tuning grid")
     ap.add_argument("--json", action="store_true", help="print figures (and errors) as JSON")
+    ap.add_argument("--grid", help="JSON object replacing the tuning grid, e.g. '{\"full_slack\": [0, 2]}'")
     args = ap.parse_args(argv)
     shapes = load_shapes(Path(args.shapes) if args.shapes else None, not args.no_corpus)
     if not shapes:
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     tuning = getattr(segment, "TUNING", None)
     result = {"tuning": asdict(tuning) if tuning else None, "per_shape": per}
     if args.loso:
-        result["leave_one_shape_out"] = loso(shapes)
+        result["leave_one_shape_out"] = loso(shapes, json.loads(args.grid) if args.grid else None)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
