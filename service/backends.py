@@ -10,11 +10,14 @@ Runtimes (`RUNTIMES`, chosen per profile with `runtime = ...`, or with `--runtim
   The default for the embedded model: decode is bandwidth-bound on a CPU and the Q4_K_M file is a third of bf16.
 - `transformers`: Hugging Face models (hub ids, local directories, the GGUF converted to bf16), chat and seq2seq,
   on CUDA when present. Its engine runs whole batches (`model.generate`), so requests join between batches.
+- `openai`: a chat model on an OpenAI-compatible server (vLLM, SGLang, llama.cpp's server, a hosted API); the
+  server applies the chat template and batches; token counts are estimates (service/openai_backend.py).
 Greedy decoding everywhere: the same input gives the same output, which the cache relies on.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -308,6 +311,50 @@ def compile_chat_template(source: str):
     return env.from_string(source)
 
 
+# --- OpenAI-compatible servers -----------------------------------------------------------------------------
+class OpenAIBackend(Backend):
+    """A chat model on an OpenAI-compatible server. `encode` gives a `Prompt`: estimated tokens (for the context
+    budgets and chunking; the server's tokenizer is unknown here) carrying the messages that are sent."""
+
+    runtime = "openai"
+
+    @property
+    def cache_name(self) -> str:
+        """The server's model name (and any sampling other than greedy): what decides the outputs."""
+        t = self.engine.temperature
+        return f"{self.engine.model}@openai" + (f"(temperature={t})" if t else "")
+
+    def encode(self, messages):
+        from .openai_backend import MESSAGE_OVERHEAD, Prompt, estimate_pieces
+
+        pieces: list[str] = []
+        for m in messages:
+            pieces += [f"<{m['role']}>"] * MESSAGE_OVERHEAD + estimate_pieces(m["content"])
+        return Prompt(pieces + ["<assistant>"] * MESSAGE_OVERHEAD, messages)
+
+    def count_tokens(self, text: str) -> int:
+        from .openai_backend import estimate_pieces
+
+        return len(estimate_pieces(text))
+
+    def prefix_tokens(self, template: str, ids) -> int:
+        return 0  # the server reuses shared prompt heads itself (vLLM prefix caching, llama.cpp slots)
+
+
+def load_openai(profile: Profile, device: str | None, capacity: int, log) -> Backend:
+    from .openai_backend import OpenAIEngine, ServerConfig, connect
+
+    if profile.kind != "chat":
+        raise ModelError(f"{profile.name} is not a chat model; the openai runtime runs chat models only.")
+    cfg = ServerConfig.from_profile(profile)
+    cfg.concurrency = capacity
+    client, model, context = connect(cfg, log)
+    engine = OpenAIEngine(client, model, capacity, context, cfg.temperature)
+    if not profile.name:  # made from --base-url alone: named after the model the server turned out to serve
+        profile.name = model
+    return OpenAIBackend(profile.name, engine, context)
+
+
 def load_llamacpp(profile: Profile, device: str | None, capacity: int, log) -> Backend:
     from . import provision
     from .llamacpp import LlamaEngine
@@ -324,8 +371,9 @@ def load_llamacpp(profile: Profile, device: str | None, capacity: int, log) -> B
 RUNTIMES: dict[str, Callable[[Profile, str | None, int, Callable], Backend]] = {
     "llama.cpp": load_llamacpp,
     "transformers": load_transformers,
+    "openai": load_openai,
 }
-DEFAULT_CAPACITY = {"llama.cpp": 16, "transformers": 8}
+DEFAULT_CAPACITY = {"llama.cpp": 16, "transformers": 8, "openai": 4}
 
 
 def runtime_names() -> list[str]:
@@ -351,10 +399,12 @@ def load(profile: Profile, device: str | None = None, log=print, runtime: str | 
     runtime = runtime or profile.runtime
     if runtime not in RUNTIMES:
         raise ModelError(f"unknown runtime {runtime!r}; choose one of {', '.join(runtime_names())}.")
-    key = (profile.name, runtime, device)
+    # a server profile is also told apart by its server settings (two URLs, two models: two backends)
+    key = (profile.name, runtime, device, json.dumps(profile.extra, sort_keys=True, default=str))
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = RUNTIMES[runtime](profile, device, batch_size or DEFAULT_CAPACITY[runtime], log)
+            capacity = batch_size or profile.extra.get("concurrency") or DEFAULT_CAPACITY[runtime]
+            _LOADED[key] = RUNTIMES[runtime](profile, device, int(capacity), log)
         backend = _LOADED[key]
     if batch_size:
         backend.engine.capacity = min(batch_size, getattr(backend.engine, "max_capacity", batch_size))

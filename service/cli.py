@@ -83,6 +83,21 @@ def _check_out(out: Path) -> list[str]:
     return recover(out)
 
 
+def _model(args):
+    """--model, or, with --base-url / --api-model / --api-key-env / --concurrency / --runtime openai, the model on
+    an OpenAI-compatible server (a profile with those settings laid over it)."""
+    server = (args.base_url, args.api_model, args.api_key_env, args.concurrency)
+    if args.runtime != "openai" and all(x is None for x in server):
+        return args.model
+    if args.runtime not in (None, "openai"):
+        raise NewsdeskError(f"--base-url, --api-model, --api-key-env and --concurrency are for a model on a server; "
+                            f"they do not go with --runtime {args.runtime}.")
+    from .registry import server_profile
+
+    return server_profile(args.model, base_url=args.base_url, api_model=args.api_model,
+                          api_key_env=args.api_key_env, concurrency=args.concurrency)
+
+
 def cmd_batch(args) -> int:
     """Exit status: 0 every input written; 1 some inputs refused or failed, the others written; 2 nothing was run
     or the run failed (bad options, no readable input, the model)."""
@@ -109,7 +124,7 @@ def cmd_batch(args) -> int:
     renamed = [d for d in docs if d.name != Path(d.path).stem]
     for d in renamed:
         print(f"newsdesk: {d.path} is written as {d.name}.* (another input has the same file name)", file=sys.stderr)
-    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
+    pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
                     glossary=args.glossary or (), repair=not args.no_repair)
     written = 0
@@ -169,7 +184,7 @@ def cmd_serve(args) -> int:
     from .pipeline import Pipeline
     from .ui import launch
 
-    pipe = Pipeline(args.model, args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
+    pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
                     glossary=args.glossary or (), repair=not args.no_repair)
     print(f"newsdesk: serving on http://{args.host}:{args.port} - open it in a browser (Ctrl-C stops).",
@@ -255,6 +270,11 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from .bench import main_bench
 
+    args.model = _model(args)
+    if getattr(args.model, "runtime", None) == "openai" and not args.no_baseline:
+        print("newsdesk: bench: the model is on a server, so there is no local baseline to run (--no-baseline).",
+              file=sys.stderr)
+        args.no_baseline = True
     return main_bench(args)
 
 
@@ -265,7 +285,7 @@ def cmd_models_list(args) -> int:
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     for p in profiles().values():
         # "ready" only when the files the runtime would load verify (sha256; cheap while they are unchanged)
-        state, hint = provision.model_state(p, log=log)
+        state, hint = provision.model_state(p, log=log) if p.runtime != "openai" else ("server", "")
         mark = "*" if p.default else " "
         print(f"{mark} {p.name:28} {p.kind:8} {p.runtime:13} {state:13} {p.description}")
         if hint:
@@ -282,6 +302,9 @@ def cmd_models_fetch(args) -> int:
     from .registry import resolve
 
     profile = resolve(args.model)
+    if profile.runtime == "openai":
+        print(f"{profile.name} runs on the server at {profile.extra.get('base_url')}; nothing to fetch here.")
+        return 0
     if not profile.gguf:
         print(f"{profile.name} loads through transformers from {profile.hf_id}; nothing to fetch here.")
         return 0
@@ -314,11 +337,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
         p.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
         p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-        p.add_argument("--runtime", choices=["llama.cpp", "transformers"],
+        p.add_argument("--runtime", choices=["llama.cpp", "transformers", "openai"],
                        help="model runtime (default: the profile's; llama.cpp for the embedded model)")
         p.add_argument("--batch-size", type=_positive, default=None,
                        help="sequences generated at once (default: 16 with llama.cpp, 8 with transformers)")
         p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
+        server_opts(p)
+
+    def server_opts(p):
+        g = p.add_argument_group("OpenAI-compatible server (vLLM, SGLang, llama.cpp server, hosted APIs)")
+        g.add_argument("--base-url", metavar="URL", help="the server, e.g. http://gpu-box:8000/v1 (runs the openai "
+                       "runtime; --model then names a profile or the server's model)")
+        g.add_argument("--api-model", metavar="NAME", help="the model name on the server (default: the profile's, "
+                       "--model, or the server's only model)")
+        g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (default "
+                       "NEWSDESK_API_KEY when set; the key is never printed or stored)")
+        g.add_argument("--concurrency", type=_positive, default=None,
+                       help="requests in flight to the server at once (default 4)")
 
     def fact_opts(p):
         p.add_argument("--glossary", action="append", metavar="FILE",
@@ -400,10 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
     bn.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
     bn.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-    bn.add_argument("--runtime", choices=["llama.cpp", "transformers"],
+    bn.add_argument("--runtime", choices=["llama.cpp", "transformers", "openai"],
                     help="the service's model runtime (default: the profile's; the baseline is always plain transformers)")
     bn.add_argument("--batch-size", type=_positive, default=None,
                     help="the service's sequences at once (default: 16 with llama.cpp, 8 with transformers)")
+    server_opts(bn)
     bn.set_defaults(func=cmd_bench)
 
     m = sub.add_parser("models", help="list or fetch models")

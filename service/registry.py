@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import ModelError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+RUNTIMES = ("llama.cpp", "transformers", "openai")  # the loaders are in service/backends.py
 
 
 def models_dir() -> Path:
@@ -34,7 +35,7 @@ def cache_dir() -> Path:
 class Profile:
     name: str
     kind: str  # "chat" or "seq2seq"
-    runtime: str = "transformers"  # "llama.cpp" or "transformers" (service/backends.py RUNTIMES)
+    runtime: str = "transformers"  # "llama.cpp", "transformers" or "openai" (service/backends.py RUNTIMES)
     description: str = ""
     hf_id: str | None = None  # hub id or local directory with transformers weights
     task: str | None = None  # for seq2seq: "translation" or "summarization"
@@ -63,8 +64,13 @@ def _load(path: Path) -> Profile:
         raise ModelError(f"model profile {path} is malformed ({e}); compare it with the profiles in models/.") from e
     if profile.kind not in ("chat", "seq2seq"):
         raise ModelError(f"model profile {path}: kind must be 'chat' or 'seq2seq', not {profile.kind!r}.")
-    if profile.runtime not in ("llama.cpp", "transformers"):
-        raise ModelError(f"model profile {path}: runtime must be 'llama.cpp' or 'transformers', not {profile.runtime!r}.")
+    if profile.runtime not in RUNTIMES:
+        raise ModelError(f"model profile {path}: runtime must be one of {', '.join(RUNTIMES)}, "
+                         f"not {profile.runtime!r}.")
+    if profile.runtime == "openai":  # weights on a server: it needs the server's URL instead
+        if profile.kind != "chat" or not profile.extra.get("base_url"):
+            raise ModelError(f"model profile {path}: runtime 'openai' needs kind = 'chat' and a base_url.")
+        return profile
     if not (profile.hf_id or profile.gguf):
         raise ModelError(f"model profile {path} names no weights: give hf_id or a [gguf] table.")
     return profile
@@ -119,3 +125,31 @@ def resolve(spec: str | None) -> Profile:
         f"unknown model {spec!r}: not a profile ({', '.join(sorted(known))}), not a local directory and not a "
         "Hugging Face id (owner/name). See `newsdesk models list`."
     )
+
+
+def server_profile(spec: str | Profile | None, *, base_url: str | None = None, api_model: str | None = None,
+                   api_key_env: str | None = None, concurrency: int | None = None) -> Profile:
+    """The model on an OpenAI-compatible server, from the command line: a profile (`runtime = "openai"` in
+    models/, or any chat profile pointed at a server with --base-url) with the flags laid over its settings.
+    `spec` that is not a profile name is taken as the server's model name (`--model Qwen/Qwen2.5-7B-Instruct`
+    with `--base-url`); with neither, the server's only model is used (asked at load)."""
+    import dataclasses
+
+    known = profiles()
+    if isinstance(spec, Profile):
+        base = spec
+    elif spec and spec in known:
+        base = known[spec]
+    else:
+        api_model = api_model or spec
+        base = Profile(name=api_model or "", kind="chat", runtime="openai",
+                       description="a model on an OpenAI-compatible server")
+    if base.kind != "chat":
+        raise ModelError(f"{base.name} is not a chat model; an OpenAI-compatible server runs chat models.")
+    extra = dict(base.extra)
+    given = {"base_url": base_url, "api_model": api_model, "api_key_env": api_key_env, "concurrency": concurrency}
+    extra.update({k: v for k, v in given.items() if v is not None})
+    if not extra.get("base_url"):
+        raise ModelError(f"{base.name or 'the model'} is not on a server: pass --base-url URL (an OpenAI-compatible "
+                         "server such as vLLM), or a profile with runtime = \"openai\".")
+    return dataclasses.replace(base, runtime="openai", extra=extra)
