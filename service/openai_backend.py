@@ -325,5 +325,5 @@ def connect(cfg: ServerConfig, log) -> tuple[Client, str, int]:
     served = entry.get("max_model_len") or entry.get("context_length")
     context = cfg.context_tokens or (int(served) if served else DEFAULT_CONTEXT)
     log(f"newsdesk: model {model} on the server at {client.shown} (context {context} tokens"
-        f"{'' if served or cfg.context_tokens else ', assumed'}; {cfg.concurrency} requests at once)")
+        f"{'' if served or cfg.context_tokens else ', assumed'}; up to {cfg.concurrency} in flight)")
     return client, model, context
