@@ -361,7 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-repair", action="store_true",
                        help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
 
-    b = sub.add_parser("batch", help="summarise and translate issue files")
+    b = sub.add_parser("batch", help="summarise and translate issue files",
+                       epilog="exit status: 0 every input written; 1 some inputs refused or failed (the others are "
+                              "written); 2 nothing could be done (no readable input, a bad option, --out or --cache)")
     b.add_argument("inputs", nargs="+", help="issue files (.txt) or directories of them")
     b.add_argument("--out", default="out", help="output directory (default out/)")
     b.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
