@@ -128,7 +128,8 @@ def _finish(journal: Path) -> list[str]:
     return done
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs (one of another user's counts as running)."""
     if pid == os.getpid():
         return True
     try:
@@ -154,7 +155,7 @@ def recover(out_dir: str | Path) -> list[str]:
                 said.append(f"completed an interrupted write in {out_dir}: {', '.join(done)}")
     for t in sorted(out_dir.iterdir()):
         m = _TMP.match(t.name)
-        if m and t.is_file() and not _alive(int(m.group("pid"))):
+        if m and t.is_file() and not pid_alive(int(m.group("pid"))):
             t.unlink(missing_ok=True)
             said.append(f"removed {t} (left by a run that was stopped)")
     return said

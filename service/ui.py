@@ -46,7 +46,7 @@ from gradio.utils import get_upload_folder
 
 from . import ingest, render
 from .errors import InputError, NewsdeskError
-from .outputs import report_path, umask, write_issue
+from .outputs import pid_alive, report_path, umask, write_issue
 
 ACCEPTED_UPLOADS = (".txt",)
 CONCURRENT_RUNS = 8  # runs generating at once
@@ -218,12 +218,8 @@ def _owner_alive(folder: Path) -> bool:
         pid = int(pid_text)
     except (OSError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        return True
     now = _start_time(pid)
     return not (started and now and started != now)
 
