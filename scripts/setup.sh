@@ -22,5 +22,6 @@ if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
     || echo "setup.sh: llama-cpp-python did not build (needs gcc, g++ and cmake); newsdesk will say so and" \
             "--runtime transformers still works" >&2
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${NEWSDESK_EXTRAS:-}"
+# extras: [archive] (Ray, for `newsdesk archive`) by default; the tests ask for [test], which includes it
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${NEWSDESK_EXTRAS:-[archive]}"
 .venv/bin/newsdesk models fetch

@@ -1,4 +1,4 @@
-"""Command line: `newsdesk batch | serve | segment | segment-eval | eval | bench | models` (or `python -m service`)."""
+"""Command line: `newsdesk batch | archive | serve | segment | segment-eval | eval | bench | models` (or `python -m service`)."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def cmd_batch(args) -> int:
             continue
         bar.close()
         try:
-            jsonl, md = write_issue(args.out, doc.name, records)
+            jsonl, md = write_issue(args.out, doc.name, records, run=pipe.provenance(doc))
         except OSError as e:
             raise NewsdeskError(f"cannot write the results of {doc.path} to {args.out} ({e.strerror}). Its "
                                 "generations are cached: fix the folder and run the same command again.") from None
@@ -161,6 +161,31 @@ def cmd_batch(args) -> int:
         print(f"newsdesk: {written} of {written + len(problems)} inputs written; {len(problems)} refused or failed "
               "(messages above).", file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_archive(args) -> int:
+    """Exit status as batch: 0 every issue written or already current; 1 some refused or failed; 2 nothing run."""
+    from .archive import SUMMARY, run_archive
+
+    out = Path(args.out)
+    for line in _check_out(out):
+        print(f"newsdesk: {line}", file=sys.stderr)
+    settings = dict(model=_model(args), summary_model=args.summary_model, batch_size=args.batch_size,
+                    runtime=args.runtime, cache_path=args.cache or "default", device=args.device,
+                    glossary=tuple(args.glossary or ()), repair=not args.no_repair)
+    s = run_archive(args.in_dir, out, settings=settings, address=args.ray_address, actors=args.actors,
+                    cpus_per_actor=args.cpus_per_actor, issues_per_actor=args.issues_per_actor,
+                    max_bytes=args.max_bytes, log=lambda m: print(m, file=sys.stderr))
+    c = s["counts"]
+    print(f"{args.in_dir}: {c['done']} issues written, {c['skipped']} already current, {c['failed']} failed, "
+          f"{c['refused']} refused; {s['articles']} articles, {s['generated']} generations in {s['seconds']:.0f} s "
+          f"({s['issues_per_hour']:.1f} issues/hour) -> {out}/ (summary: {out / SUMMARY})")
+    for r in s["issues"]:
+        if r["status"] in ("failed", "refused"):
+            print(f"  {r['status']}: {r['name']}: {r['error']}")
+    if not c["done"] and not c["skipped"]:
+        return 2
+    return 1 if c["failed"] or c["refused"] else 0
 
 
 def _print_item(it, indent: str = "") -> None:
@@ -370,6 +395,28 @@ def build_parser() -> argparse.ArgumentParser:
     model_opts(b)
     fact_opts(b)
     b.set_defaults(func=cmd_batch)
+
+    a = sub.add_parser("archive", help="run a folder tree of issues on Ray (this machine, or a cluster)",
+                       description="Every .txt issue under IN_DIR through an actor pool on Ray (each actor holds "
+                       "one model, or a client of an OpenAI-compatible server); the same three files per issue as "
+                       "`newsdesk batch`, in the same tree under --out. Issues whose outputs are current (same "
+                       "source, model and prompt versions) are skipped; a failed issue is recorded and the run "
+                       "goes on. Summary: OUT/archive-summary.json.",
+                       epilog="exit status: 0 every issue written or already current; 1 some issues refused or "
+                              "failed (the others are written); 2 nothing could be done")
+    a.add_argument("in_dir", metavar="IN_DIR", help="folder of issue files (.txt), searched with its sub-folders")
+    a.add_argument("--out", required=True, help="output folder (the input tree is mirrored in it)")
+    a.add_argument("--ray-address", metavar="ADDR", help="a running Ray cluster (e.g. auto, or HEAD:6379); "
+                   "default: a private local one on this machine")
+    a.add_argument("--actors", type=_positive, help="model actors (default: one per node, each with the node's CPUs)")
+    a.add_argument("--cpus-per-actor", type=float, help="CPUs each actor claims; its model uses as many threads "
+                   "(default: a node's CPUs)")
+    a.add_argument("--issues-per-actor", type=_positive, default=2,
+                   help="issues one actor runs at once through its model's shared queue (default 2)")
+    a.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
+    model_opts(a)
+    fact_opts(a)
+    a.set_defaults(func=cmd_archive)
 
     w = sub.add_parser("serve", help="the web UI: paste a page or upload issues in a browser")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")

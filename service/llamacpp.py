@@ -41,6 +41,9 @@ PREFILL_CHUNK = 256  # prompt tokens read per step beside the decoding sequences
 
 
 def threads() -> int:
+    """The model's threads: NEWSDESK_THREADS when set (an archive actor sharing a node), else the usable cores."""
+    if os.environ.get("NEWSDESK_THREADS", "").isdigit() and int(os.environ["NEWSDESK_THREADS"]) > 0:
+        return int(os.environ["NEWSDESK_THREADS"])
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:

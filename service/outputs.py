@@ -230,12 +230,22 @@ def report_path(out_dir: str | Path, issue: str) -> Path:
     return Path(out_dir) / f"{issue}.report.json"
 
 
-def write_issue(out_dir: str | Path, issue: str, records: list[dict]) -> tuple[Path, Path]:
+def issue_files(issue: str, records: list[dict], run: dict | None = None, stem: str | None = None) -> dict[str, str]:
+    """The texts of an issue's three files, by file name (`stem`, default the issue name). `run` (what produced
+    them: model, runtime, prompt versions, the source's sha256) goes into the report as `run`; `newsdesk archive`
+    reads it to skip sets that are current."""
+    report = issue_report(issue, records)
+    if run is not None:
+        report["run"] = run
+    stem = stem or issue
+    return {
+        f"{stem}.jsonl": to_jsonl(records),
+        f"{stem}.md": to_markdown(issue, records),
+        f"{stem}.report.json": json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+    }
+
+
+def write_issue(out_dir: str | Path, issue: str, records: list[dict], run: dict | None = None) -> tuple[Path, Path]:
     """Writes `<issue>.jsonl`, `<issue>.md` and `<issue>.report.json` as one set; returns the first two."""
-    jsonl, md, _ = write_set(out_dir, issue, {
-        f"{issue}.jsonl": to_jsonl(records),
-        f"{issue}.md": to_markdown(issue, records),
-        report_path(out_dir, issue).name: json.dumps(issue_report(issue, records), ensure_ascii=False, indent=2)
-        + "\n",
-    })
+    jsonl, md, _ = write_set(out_dir, issue, issue_files(issue, records, run))
     return jsonl, md

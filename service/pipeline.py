@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from . import checks, ingest
+from . import __version__, checks, ingest
 from .backends import Backend, load
 from .cache import Cache
 from .errors import ModelError
@@ -91,6 +91,13 @@ class Pipeline:
         if self.repair and self.generator.hints:
             ids += " " + self.repair.template_id
         return ids
+
+    def provenance(self, doc: ingest.Document) -> dict:
+        """What an issue's outputs were made from (written into its report as `run`): the same source text, model,
+        runtime and prompt versions give the same records, so `newsdesk archive` skips a set whose `run` matches."""
+        return {"source_sha256": doc.sha256, "model": self.translate_profile.name, "runtime": self.runtime,
+                "summary_model": self.summary_profile.name, "prompt_version": self.prompt_version(),
+                "newsdesk": __version__}
 
     def postprocess(self, doc: ingest.Document, d: Draft) -> dict:
         it = d.item
