@@ -1,11 +1,37 @@
-"""Small helpers for Chinese text shared by several steps: CJK detection and sentence splitting."""
+"""The Chinese-text toolkit shared by every step: character classes, jieba (loaded once), CJK detection and
+sentence splitting. Surname tables and people's names are in `names.py`."""
 
 from __future__ import annotations
 
+import logging
 import re
+from functools import lru_cache
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# Character ranges, as regex fragments (raw escapes, for use inside [...]); the patterns of every module are built
+# from these. UNIFIED is what jieba's dictionary and the layout rules know; IDEOGRAPH adds the rare characters of
+# Extension A and the compatibility ideographs some OCR engines and legacy encodings produce.
+UNIFIED = r"\u4e00-\u9fff"  # CJK Unified Ideographs
+EXT_A = r"\u3400-\u4dbf"  # CJK Unified Ideographs Extension A
+COMPAT = r"\uf900-\ufaff"  # CJK Compatibility Ideographs
+IDEOGRAPH = EXT_A + UNIFIED + COMPAT
+
+CJK = re.compile(f"[{IDEOGRAPH}]")  # any Chinese character
+CJK_RUN = re.compile(f"[{IDEOGRAPH}]+")
+# Only the unified block. The OCR rules use it on purpose: a rare or compatibility character next to a word is no
+# evidence about that word (jieba never makes it part of one), so it is treated like punctuation there.
+UNIFIED_CHAR = re.compile(f"[{UNIFIED}]")
+
+
+@lru_cache(maxsize=1)
+def jieba():
+    """The jieba module with its default dictionary loaded (once per process) and its logging quiet."""
+    import jieba as jb
+
+    jb.setLogLevel(logging.WARNING)
+    jb.initialize()
+    return jb
+
+
 # A sentence ends at 。！？ (or their half-width forms, or …), plus any closing quotes/brackets right after.
 _SENTENCE = re.compile(r"[^。！？!?…]*(?:[。！？!?]+|…+|$)[”’」』\"')）]*")
 _CLAUSE = re.compile(r"[^，,；;：:、]*(?:[，,；;：:、]+|$)")

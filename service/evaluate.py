@@ -21,13 +21,13 @@ per line), or batch output (`newsdesk batch` JSONL files or their directory) wit
 from __future__ import annotations
 
 import json
-import logging
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .chinese import jieba
 from .errors import InputError
 
 TASKS = ("summary", "translation")
@@ -48,18 +48,9 @@ def char_tokens(text: str) -> list[str]:
     return _CHAR_TOKEN.findall(normalize(text))
 
 
-_jieba = None
-
-
 def word_tokens(text: str) -> list[str]:
     """jieba words of the normalized text; tokens without a letter or digit (punctuation, spaces) are dropped."""
-    global _jieba
-    if _jieba is None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        _jieba = jieba
-    return [w for w in (t.strip() for t in _jieba.lcut(normalize(text))) if any(c.isalnum() for c in w)]
+    return [w for w in (t.strip() for t in jieba().lcut(normalize(text))) if any(c.isalnum() for c in w)]
 
 
 def en_words(text: str) -> list[str]:

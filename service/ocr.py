@@ -13,16 +13,20 @@ general corpus) and from the page itself (the same word written in full elsewher
   character gives a word (安全) that appears elsewhere on the page, and the result is one word shorter.
 
 The rules are conservative on purpose: a false alarm costs a reader's time on every page.
+
+This is a step of its own after segmentation (`flag_items`, called at the end of `segment.segment`): it reads the
+items' text and offsets and adds flags, and knows nothing else of how the page was split.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+from .chinese import UNIFIED_CHAR as _CJK  # the unified block only: see chinese.py
+from .chinese import jieba
+
 # Characters that are common words on their own (function words, measure words, frequent verbs and nouns,
 # numerals): alone in a segmentation they are no sign of a lost neighbour.
 _FREE = set(
@@ -53,9 +57,7 @@ DROPPED_REPEAT = 2  # times the same defective sequence must be on the page
 
 @lru_cache(maxsize=1)
 def _dict():
-    from .segment import _jieba
-
-    jb = _jieba()
+    jb = jieba()
     return jb, jb.dt.FREQ
 
 
@@ -175,3 +177,11 @@ def flags(item, page: Page) -> list[dict]:
                 "span": locate(d.start, d.end), "found": d.found, "expected": d.expected,
             })
     return out
+
+
+def flag_items(items, texts: list[str]) -> None:
+    """The OCR step: add OCR defect flags to each of `items` (segment.Item objects: articles, not furniture), with
+    the evidence of the whole page, `texts` (the text of each of its paragraphs and headline lines)."""
+    page = page_evidence(texts)
+    for it in items:
+        it.flags.extend(flags(it, page))

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from . import ocr
+from .chinese import UNIFIED, jieba
+from .names import Person, parse_people  # noqa: F401  (parse_people: part of this module's interface)
 
 SKIP_KINDS = frozenset({"furniture"})
 
@@ -46,13 +49,13 @@ _OPENER = re.compile(
 # Dateline at the start of a story: 本报讯 / 本报北京1月1日讯 / 本报哈尔滨12月31日电 / (据)新华社金边12月31日电
 # The place is a name: never 记者 or 的 (本报记者采写的通讯 is a sentence), and 通讯 is not 讯.
 _DATELINE_HEAD = (
-    r"(?:本报讯|(?:据)?(?:本报|新华社|中新社|人民日报|央视|中央电视台)(?:(?!记者|的)[\u4e00-\u9fff]){0,12}?"
+    rf"(?:本报讯|(?:据)?(?:本报|新华社|中新社|人民日报|央视|中央电视台)(?:(?!记者|的)[{UNIFIED}]){{0,12}}?"
     rf"(?:{_NUM}{{2,4}}年)?(?:{_NUM}{{1,2}}月{_NUM}{{1,3}}日)?(?:电|(?<!通)讯))"
 )
 _DATELINE = re.compile(
     rf"^(?P<dateline>{_DATELINE_HEAD})"
     r"(?:\s*[(（](?P<paren>[^()（）]{1,60})[)）]"
-    r"|\s*(?P<rep>(?:(?:新华社|本报|融媒|特约|驻[\u4e00-\u9fff]{1,6})?记者|通讯员)[^，,。：:()（）]{2,60}?)报道\s*[:：])?"
+    rf"|\s*(?P<rep>(?:(?:新华社|本报|融媒|特约|驻[{UNIFIED}]{{1,6}})?记者|通讯员)[^，,。：:()（）]{{2,60}}?)报道\s*[:：])?"
 )
 # The same at the end of a story: （新华社北京12月31日电）
 _CLOSING_DATELINE = re.compile(rf"^[(（](?P<dateline>{_DATELINE_HEAD})[)）]$")
@@ -61,34 +64,23 @@ _CREDIT = re.compile(r"^[(（]?(?P<credit>[^()（）。！？!?，,]{2,40}?\s*(?
 _INLINE_CREDIT = re.compile(r"[(（](?P<credit>[^()（）。！？!?，,]{2,30}?(?<![拍航])摄)[)）]$")
 # A byline on a line of its own: 本报记者 张三 李四 / 记者 王五 通讯员 赵六
 _BYLINE_LINE = re.compile(
-    r"^(?:(?:本报|新华社|融媒|特约)?记者|通讯员|实习生)\s*[\u4e00-\u9fff·]{2,4}(?:[\s、]+(?:(?:本报|新华社|融媒|特约)?"
-    r"记者|通讯员|实习生)?\s*[\u4e00-\u9fff·]{2,4})*$")
+    rf"^(?:(?:本报|新华社|融媒|特约)?记者|通讯员|实习生)\s*[{UNIFIED}·]{{2,4}}(?:[\s、]+(?:(?:本报|新华社|融媒|特约)?"
+    rf"记者|通讯员|实习生)?\s*[{UNIFIED}·]{{2,4}})*$")
 # Page furniture
 _MARKER = re.compile(rf"[(（]\s*(?P<dir>下转|上接|转|接)\s*(?:第\s*)?(?P<page>{_NUM}{{1,3}})\s*版\s*[)）]")
 _FURNITURE = [
     re.compile(rf"^第\s*{_NUM}{{1,3}}\s*版"),  # 第5版 要闻
     re.compile(rf"第\s*{_NUM}{{1,3}}\s*版\s*$"),
-    re.compile(r"(责任编辑|责编|美术编辑|美编|版式设计|校对|组版|值班编辑)\s*[:：]?\s*[\u4e00-\u9fff]{2,4}"),
+    re.compile(rf"(责任编辑|责编|美术编辑|美编|版式设计|校对|组版|值班编辑)\s*[:：]?\s*[{UNIFIED}]{{2,4}}"),
     re.compile(rf"^(\S+\s+)?{_NUM}{{4}}年{_NUM}{{1,2}}月{_NUM}{{1,2}}日\s*(星期|周)[一二三四五六日天]"),
 ]
 _PAGE_NUMBER = re.compile(r"^\d{1,3}$")  # a page number alone on the first or last lines
 _BRIEF_HEADING = re.compile(
-    r"^[\u4e00-\u9fff]{0,6}(简讯|短讯|快讯|简报|速递|速览|集锦|一句话新闻|新闻超市|动态)$")
+    rf"^[{UNIFIED}]{{0,6}}(简讯|短讯|快讯|简报|速递|速览|集锦|一句话新闻|新闻超市|动态)$")
 _EDITOR_HEADING = re.compile(r"^(编者按|编者的话|编后|编后语|编辑部的话|编者附言)[:：]?$")
 _EDITOR_NOTE = re.compile(r"^(编者按|编者的话|编后|编后语)\s*[:：]")
 _NOTICE_HEADING = re.compile(r"(公告|启事|通告|声明|告知书|公示|通知书|讣告)$")
 _AD = re.compile(r"(广告|热线|咨询电话|订购电话|联系电话|报名电话)\s*[:：]?\s*[\d-]{7,}|^广\s*告$")
-
-_ROLES = [  # (word, role); longest first where they overlap
-    ("摄影记者", "photographer"), ("摄影", "photographer"),
-    ("新华社记者", "reporter"), ("本报记者", "reporter"), ("融媒记者", "reporter"), ("特约记者", "reporter"),
-    ("见习记者", "reporter"), ("驻站记者", "reporter"), ("记者", "reporter"),
-    ("特约通讯员", "correspondent"), ("通讯员", "correspondent"), ("实习生", "intern"), ("见习生", "intern"),
-    ("编辑", "editor"), ("作者", "author"),
-]
-_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-                "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
-                "向汤俞桂胥")
 
 HEADLINE_MAX = 60  # characters; a longer block is body text
 
@@ -116,24 +108,13 @@ def width(s: str) -> int:
     return sum(1 if ord(c) < 0x2000 and c not in _WIDE_ASCII else 2 for c in s)
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
 def word_across(left: str, right: str) -> str:
     """The dictionary word that spans the boundary between `left` and `right` (jieba, no HMM), or ''."""
     a, b = left[-6:], right[:6]
     if not a or not b:
         return ""
     pos = 0
-    for w in _jieba().cut(a + b, HMM=False):
+    for w in jieba().cut(a + b, HMM=False):
         if pos < len(a) < pos + len(w) and len(w) >= 2:
             return w
         pos += len(w)
@@ -158,16 +139,6 @@ class Block:
         """Original-text offset of character k of this block's text."""
         at, base = max(((t, o) for t, o in self.pieces if t <= k), default=(0, self.start))
         return base + (k - at)
-
-
-@dataclass
-class Person:
-    name: str
-    role: str  # reporter | correspondent | photographer | intern | editor | author
-    title: str = ""  # the words before the name, e.g. 融媒记者, 新华社记者, 通讯员
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "role": self.role, "title": self.title}
 
 
 @dataclass
@@ -381,7 +352,7 @@ def _wider(ln: _Line, lay: _Layout) -> bool:
 def _starts_with_particle(s: str) -> bool:
     if s[0] not in _PARTICLES:
         return False
-    first = next(iter(_jieba().cut(s[:6], HMM=False)), "")
+    first = next(iter(jieba().cut(s[:6], HMM=False)), "")
     return len(first) == 1
 
 
@@ -389,7 +360,7 @@ def _ends_with_function_word(s: str) -> bool:
     """A line ending in 了, 的, 和, 在 … stops in the middle of a sentence (a headline does not end so)."""
     if s[-1] not in _FUNCTION_END:
         return False
-    last = list(_jieba().cut(s[-6:], HMM=False))[-1]
+    last = list(jieba().cut(s[-6:], HMM=False))[-1]
     return len(last) == 1
 
 
@@ -548,39 +519,6 @@ def repair_lines(text: str) -> list[Block]:
     return _rejoin_weak_heads(blocks, lay)
 
 
-# --- bylines ------------------------------------------------------------------------------------------------
-def _split_names(run: str) -> list[str]:
-    """Two names written together (陶源明陈杰): split where a common surname starts the second one."""
-    if len(run) in (5, 6):
-        for k in ((3, 2) if len(run) == 5 else (3,)):
-            if run[k] in _SURNAMES and run[0] in _SURNAMES:
-                return [run[:k], run[k:]]
-    return [run]
-
-
-def parse_people(byline: str, photo: bool | None = None) -> list[Person]:
-    """`融媒记者 桂荣超 王均铮` -> two reporters; `通讯员 陈威武` -> a correspondent; `记者李超碧、晏明` -> two
-    reporters; in a credit ending in 摄 everyone named is a photographer (their title is kept)."""
-    s = byline.strip().strip("()（）").strip()
-    if photo is None:
-        photo = bool(re.search(r"摄(影)?$", s))
-    s = re.sub(r"\s*摄(影)?$", "", s)
-    people: list[Person] = []
-    role, title = "reporter", ""
-    for word in re.split(r"[\s、，,/]+", s):
-        while word:
-            hit = next(((w, r) for w, r in _ROLES if word.startswith(w)), None)
-            if not hit:
-                break
-            title, role = hit
-            word = word[len(title):]
-        if not word or not re.fullmatch(r"[\u4e00-\u9fff·]{2,8}", word):
-            continue
-        for name in _split_names(word) if photo else [word]:
-            people.append(Person(name, "photographer" if photo else role, title))
-    return people
-
-
 # --- grouping -----------------------------------------------------------------------------------------------
 def _role(b: Block) -> str:
     if b.furniture:
@@ -605,8 +543,7 @@ class _Group:
 
 
 def segment(text: str) -> list[Item]:
-    from . import ocr
-
+    """The items of a page, in page order, each with its flags: the layout's, then the OCR step's (ocr.py)."""
     blocks = repair_lines(text)
     roles = [_role(b) for b in blocks]
     unpunctuated = _unpunctuated(blocks, roles)
@@ -667,10 +604,7 @@ def segment(text: str) -> list[Item]:
         it.flags.append({"kind": "no_headline", "severity": "warning", "span": list(it.span), "message":
                          "no sentence on this page ends with a full stop (punctuation lost in OCR?), so a line "
                          "without one says nothing about a headline: the page is kept as one article."})
-    page = ocr.page_evidence([b.text for b in blocks if not b.furniture])
-    for it in items:
-        if it.kind not in SKIP_KINDS:
-            it.flags.extend(ocr.flags(it, page))
+    ocr.flag_items([it for it in items if it.kind not in SKIP_KINDS], [b.text for b in blocks if not b.furniture])
     return items
 
 

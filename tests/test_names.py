@@ -43,3 +43,10 @@ def test_person_names_in_running_text_need_a_cue(seed_text):
     text = "本次活动由张伟负责。市民李华说,活动很好。"
     assert [n for _, _, n in find_people(text)] == ["李华"]
     assert [n for _, _, n in find_people(text, known=("张伟",))] == ["张伟", "李华"]
+
+
+def test_one_surname_table():
+    """The surnames that may split two names written together are a part of the one table (names.py)."""
+    from service.names import SPLIT_SURNAMES, SURNAMES
+
+    assert SPLIT_SURNAMES <= SURNAMES and len(SPLIT_SURNAMES) == 103
