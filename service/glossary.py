@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .data import shipped
 from .errors import InputError
-from .registry import REPO_ROOT
 
-SHIPPED = REPO_ROOT / "glossary" / "zh-en.csv"
+SHIPPED = shipped("glossary") / "zh-en.csv"
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .data import shipped
 from .errors import NewsdeskError
-from .registry import REPO_ROOT
 
 
 def prompts_dir() -> Path:
-    return Path(os.environ.get("NEWSDESK_PROMPTS_DIR", REPO_ROOT / "prompts"))
+    """The prompt templates: NEWSDESK_PROMPTS_DIR, or the shipped ones (prompts/)."""
+    env = os.environ.get("NEWSDESK_PROMPTS_DIR")
+    return Path(env) if env is not None else shipped("prompts")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ def load(name: str) -> Template:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return Template(name=data["name"], version=int(data["version"]), system=data["system"], user=data["user"])
     except FileNotFoundError as e:
-        raise NewsdeskError(f"prompt template {path} is missing; the prompts/ folder of the repository must be present.") from e
+        raise NewsdeskError(f"prompt template {path} is missing: newsdesk ships it (prompts/ in the repository, "
+                            "service/data/prompts/ when installed); reinstall, or set NEWSDESK_PROMPTS_DIR to a "
+                            "folder that holds it.") from e
     except (KeyError, ValueError, tomllib.TOMLDecodeError) as e:
         raise NewsdeskError(f"prompt template {path} is malformed ({e}); it needs name, version, system and user.") from e

@@ -13,14 +13,19 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .data import shipped
 from .errors import ModelError
 
+# The source checkout, for what only a checkout has (corpus/gold, bench/results); the shipped data (models/,
+# prompts/, glossary/) is found through `service.data`, so an installed newsdesk has it too.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUNTIMES = ("llama.cpp", "transformers", "openai")  # the loaders are in service/backends.py
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("NEWSDESK_MODELS_DIR", REPO_ROOT / "models"))
+    """The model profiles: NEWSDESK_MODELS_DIR, or the shipped ones (models/)."""
+    env = os.environ.get("NEWSDESK_MODELS_DIR")
+    return Path(env) if env is not None else shipped("models")
 
 
 def cache_dir() -> Path:

@@ -45,6 +45,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from . import ingest, render
+from .data import shipped
 from .errors import InputError, NewsdeskError
 from .outputs import pid_alive, report_path, umask, write_issue
 
@@ -58,7 +59,7 @@ SWEEP_EVERY = 60  # seconds between removals of expired run directories
 WORKDIR_PREFIX = "newsdesk-ui-"
 OWNER_FILE = "owner"  # in a server's folder: "<pid> <process start time>", for removing folders of dead servers
 LEGACY_AGE = 86400  # a folder without an owner file (older versions) is removed when untouched this long
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = shipped("examples")  # the example page(s): corpus/*.txt, shipped with the package
 
 
 class Busy(Exception):
