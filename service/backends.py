@@ -320,9 +320,11 @@ class OpenAIBackend(Backend):
 
     @property
     def cache_name(self) -> str:
-        """The server's model name (and any sampling other than greedy): what decides the outputs."""
+        """The server's model name (and any sampling other than greedy, and any request_params): what decides the
+        outputs."""
         t = self.engine.temperature
-        return f"{self.engine.model}@openai" + (f"(temperature={t})" if t else "")
+        extra = json.dumps(self.engine.request_params, sort_keys=True) if self.engine.request_params else ""
+        return f"{self.engine.model}@openai" + (f"(temperature={t})" if t else "") + extra
 
     def encode(self, messages):
         from .openai_backend import MESSAGE_OVERHEAD, Prompt, estimate_pieces
@@ -349,7 +351,7 @@ def load_openai(profile: Profile, device: str | None, capacity: int, log) -> Bac
     cfg = ServerConfig.from_profile(profile)
     cfg.concurrency = capacity
     client, model, context = connect(cfg, log)
-    engine = OpenAIEngine(client, model, capacity, context, cfg.temperature)
+    engine = OpenAIEngine(client, model, capacity, context, cfg.temperature, cfg.request_params)
     if not profile.name:  # made from --base-url alone: named after the model the server turned out to serve
         profile.name = model
     return OpenAIBackend(profile.name, engine, context)

@@ -32,7 +32,7 @@ import queue
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ModelError
 from .scheduler import Generation, Request
@@ -42,7 +42,9 @@ DEFAULT_CONCURRENCY = 4
 DEFAULT_CONTEXT = 8192  # tokens, when the server does not say (vLLM's /v1/models does: max_model_len)
 MESSAGE_OVERHEAD = 4  # estimated tokens a chat template adds per message (role markers)
 SERVER_KEYS = ("base_url", "api_model", "api_key_env", "concurrency", "timeout", "connect_timeout", "retries",
-               "backoff", "temperature", "context_tokens")
+               "backoff", "temperature", "context_tokens", "request_params")
+# what the request itself decides; a profile's request_params may not replace them
+OWN_PARAMS = ("model", "messages", "max_tokens", "temperature", "stream")
 
 _PIECE = re.compile(r"[A-Za-z]{1,4}|\s+|.", re.S)
 
@@ -90,6 +92,9 @@ class ServerConfig:
     backoff: float = 1.0  # seconds before the first retry, doubled each time
     temperature: float = 0.0
     context_tokens: int | None = None
+    # more sampling fields sent with every request, e.g. {repeat_penalty = 1.0} for llama-cpp-python's server,
+    # which applies 1.1 unless told (they go into the cache key: they change the outputs)
+    request_params: dict = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, profile) -> "ServerConfig":
@@ -105,6 +110,11 @@ class ServerConfig:
                     setattr(cfg, k, int(getattr(cfg, k)))
             for k in ("timeout", "connect_timeout", "backoff", "temperature"):
                 setattr(cfg, k, float(getattr(cfg, k)))
+            if not isinstance(cfg.request_params, dict):
+                raise TypeError(f"request_params must be a table, not {cfg.request_params!r}")
+            clash = sorted(set(cfg.request_params) & set(OWN_PARAMS))
+            if clash:
+                raise ValueError(f"request_params may not set {', '.join(clash)} (newsdesk sets them)")
         except (TypeError, ValueError) as e:
             raise ModelError(f"the server settings of {profile.name or 'the model'} are malformed ({e}).") from None
         return cfg
@@ -194,8 +204,10 @@ class OpenAIEngine:
     """The scheduler's engine protocol over HTTP: each admitted request is one chat completion on a thread of its
     own; `step` hands back the requests that finished (with their result, or their error)."""
 
-    def __init__(self, client: Client, model: str, concurrency: int, context_tokens: int, temperature: float):
+    def __init__(self, client: Client, model: str, concurrency: int, context_tokens: int, temperature: float,
+                 request_params: dict | None = None):
         self.client = client
+        self.request_params = dict(request_params or {})
         self.model = model
         self.capacity = concurrency
         self.max_capacity = 1024
@@ -223,7 +235,7 @@ class OpenAIEngine:
         threading.Thread(target=self._complete, args=(r,), name=f"newsdesk-openai-{r.id}", daemon=True).start()
 
     def _complete(self, r: Request) -> None:
-        payload = {"model": self.model, "messages": r.ids.messages, "max_tokens": r.max_new,
+        payload = {**self.request_params, "model": self.model, "messages": r.ids.messages, "max_tokens": r.max_new,
                    "temperature": self.temperature, "stream": False}
         t0 = time.perf_counter()
         try:
