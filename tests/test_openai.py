@@ -171,6 +171,34 @@ def test_cache_never_mixes_models_of_a_server(server, keyed, tmp_path):
     assert {m for _, m in _rows(cache)} == {"tiny-a@openai", "tiny-b@openai"}
 
 
+def test_request_params_are_sent_and_keyed(server, keyed, tmp_path):
+    """A profile's request_params (here llama-cpp-python's repeat_penalty, which it sets to 1.1 unless told) go
+    with every request and into the cache key; a penalty that changes the outputs gives other outputs."""
+    page = tmp_path / "short.txt"
+    page.write_text("江南街道开展视察\n\n本报讯 12月23日,江南街道开展民生实事项目推进视察,25家企业参加。\n",
+                    encoding="utf-8")
+    models = tmp_path / "models"
+    models.mkdir()
+    for name, penalty in (("plain", 1.0), ("penalised", 3.0)):
+        (models / f"{name}.toml").write_text(
+            f'name = "{name}"\nkind = "chat"\nruntime = "openai"\nbase_url = "{server.url}"\napi_model = "tiny-a"\n'
+            f'api_key_env = "{keyed}"\nrequest_params = {{ repeat_penalty = {penalty} }}\n', encoding="utf-8")
+    cache = tmp_path / "c.sqlite"
+    env = {"NEWSDESK_MODELS_DIR": str(models)}
+    for name in ("plain", "penalised"):
+        r = newsdesk("batch", page, "--out", tmp_path / name, "--cache", cache, "--model", name, env=env)
+        assert r.returncode == 0, r.stderr
+        assert _stats(r.stdout)[1] == 0  # nothing taken from the other profile's results
+    assert {m for _, m in _rows(cache)} == {'tiny-a@openai{"repeat_penalty": 1.0}',
+                                            'tiny-a@openai{"repeat_penalty": 3.0}'}
+    plain, penalised = _records(tmp_path / "plain", "short"), _records(tmp_path / "penalised", "short")
+    assert [x["translation"] for x in plain] != [x["translation"] for x in penalised]  # the server applied it
+    (models / "bad.toml").write_text(f'name = "bad"\nkind = "chat"\nruntime = "openai"\nbase_url = "{server.url}"\n'
+                                     'request_params = { max_tokens = 5 }\n', encoding="utf-8")
+    r = newsdesk("batch", page, "--out", tmp_path / "bad", "--cache", cache, "--model", "bad", env=env)
+    assert r.returncode == 2 and "request_params may not set max_tokens" in r.stderr
+
+
 def test_unknown_model_is_a_clear_error(server, keyed, tmp_path, seed_text):
     page = tmp_path / "seed.txt"
     page.write_text(seed_text, encoding="utf-8")
@@ -320,3 +348,23 @@ def test_real_model_page_through_the_server_survives_a_kill(tmp_path, seed_text)
     print(f"\nreal model via server: killed after {res['killed_after_s']:.0f} s with {res['kept']} generations "
           f"cached; rerun {res['rerun_s']:.0f} s ({res['generated']} generated, {res['cached']} from cache); "
           f"facts {x['fact_counts']}")
+
+
+def test_archive_actors_are_clients_of_the_server(server, keyed, seed_text, tmp_path):
+    """`newsdesk archive` with --base-url: the Ray actor holds a client of the server (no model of its own); the
+    key reaches it from the driver's environment and is written nowhere."""
+    (tmp_path / "in/2024").mkdir(parents=True)
+    (tmp_path / "in/2024/p1.txt").write_text(seed_text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = newsdesk("archive", tmp_path / "in", "--out", out, "--base-url", server.url, "--api-model", "tiny-a",
+                 "--api-key-env", keyed, "--concurrency", "2", "--cache", tmp_path / "c.sqlite")
+    assert r.returncode == 0, r.stderr
+    records = _records(out / "2024", "p1")
+    assert [x["index"] for x in records] == list(range(6))
+    assert {(x["runtime"], x["model"]) for x in records} == {("openai", "tiny-a")}
+    report = json.loads((out / "2024/p1.report.json").read_text(encoding="utf-8"))
+    assert report["run"]["runtime"] == "openai" and report["run"]["model"] == "tiny-a"
+    for f in [*out.rglob("*"), tmp_path / "c.sqlite"]:
+        if f.is_file():
+            assert SECRET.encode() not in f.read_bytes(), f
+    assert SECRET not in r.stdout + r.stderr
