@@ -104,6 +104,61 @@ def check_fills(d: Draft) -> list[dict]:
     return flags
 
 
+@dataclass
+class SummaryProblem:
+    """A rule a summary breaks: its flag (kind, message, expected, found) and the reason as the model is told it
+    when the summary is written again (service/repair.py)."""
+
+    kind: str
+    message: str
+    reason: str
+    expected: object = None
+    found: object = None
+    flagged: bool = True  # False: flagged elsewhere (numbers: check_summary_facts), only told to the model
+
+
+def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
+    """The rules `summary` breaks for this article at the run's summary length: not Chinese, the headline
+    restated, the wrong number of sentences or too long, an OCR defect of the page copied, a number not in the
+    article."""
+    out: list[SummaryProblem] = []
+    if cjk_share(summary) < 0.5 or not CJK.search(summary):
+        out.append(SummaryProblem("summary_not_chinese", "the summary is not in Chinese.", "摘要不是中文。",
+                                  found=summary[:80]))
+    if _restates_headline(summary, d.item):
+        out.append(SummaryProblem("summary_repeats_headline", "the summary only restates the headline; it says "
+                                  "nothing the headline does not. Read the article itself.",
+                                  "摘要只重复了标题，没有概括正文的事实。", found=summary[:80]))
+    rule = d.summary_length
+    lo, hi = rule.sentences
+    n = len([x for x in split_sentences(summary) if x.strip()])
+    chars = len(_letters(summary))
+    if not lo <= n <= hi or (rule.max_chars and chars > rule.max_chars):
+        if rule.max_chars:
+            want = f"{lo} sentence of at most {rule.max_chars} characters"
+            msg = f"the summary has {n} sentence(s) and {chars} characters, not {want} (length {rule.name})."
+            zh = f"摘要写了{n}句、{chars}个字，要求只写一句，不超过30个字。"
+        else:
+            want = f"{lo}-{hi}"
+            msg = f"the summary has {n} sentence(s), not {want}."
+            zh = f"摘要写了{n}句，要求写{lo}到{hi}句。"
+        out.append(SummaryProblem("summary_length", msg, zh, expected=want, found=n))
+    defects = {(f["found"], f["expected"]) for f in d.item.flags
+               if f["kind"].startswith("ocr_") and f.get("found") and f.get("expected")}
+    for found, expected in sorted(defects):
+        if found in summary:
+            out.append(SummaryProblem("summary_ocr_copied", f"the summary copies the OCR defect '{found}' of "
+                                      f"the article; it probably should read '{expected}'.",
+                                      f"摘要照抄了原文的识别错误“{found}”，应为“{expected}”。",
+                                      expected=expected, found=found))
+    article = F.zh_atoms(F.extract_zh("\n".join([d.item.headline, *d.item.subheads, *d.item.paragraphs])))
+    for f in F.extract_zh(summary):
+        if not f.weak and not all(F.grounded(a, article) for a in f.atoms):
+            out.append(SummaryProblem("summary_number_ungrounded", "", f"摘要里的“{f.text}”在原文中没有。",
+                                      found=f.text, flagged=False))
+    return out
+
+
 def check_summary(d: Draft) -> list[dict]:
     summary = d.summary
     if not d.item.paragraphs:
@@ -111,16 +166,12 @@ def check_summary(d: Draft) -> list[dict]:
                      span=list(d.item.span), severity="info")]
     if not summary.strip():
         return [flag("empty_output", "the model returned no summary.", span=list(d.item.span))]
+    retried = " (also after the summary was written again with this reason)" if d.of("summary_retry") else ""
     flags = []
-    if cjk_share(summary) < 0.5 or not CJK.search(summary):
-        flags.append(flag("summary_not_chinese", "the summary is not in Chinese.", found=summary[:80]))
-    if _restates_headline(summary, d.item):
-        flags.append(flag("summary_repeats_headline", "the summary only restates the headline; it says nothing "
-                          "the headline does not. Read the article itself.", found=summary[:80]))
-    n = len([s for s in split_sentences(summary) if s.strip()])
-    if not 2 <= n <= 4 and len(summary) > 0:
-        flags.append(flag("summary_length", f"the summary has {n} sentence(s), not 2-4.", expected="2-4",
-                          found=n, severity="info"))
+    for p in summary_problems(d, summary):
+        if p.flagged:
+            flags.append(flag(p.kind, p.message.rstrip(".") + retried + ".", expected=p.expected, found=p.found,
+                              severity="info" if p.kind == "summary_length" else "warning"))
     return flags
 
 

@@ -126,7 +126,7 @@ def cmd_batch(args) -> int:
         print(f"newsdesk: {d.path} is written as {d.name}.* (another input has the same file name)", file=sys.stderr)
     pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
-                    glossary=args.glossary or (), repair=not args.no_repair)
+                    glossary=args.glossary or (), repair=not args.no_repair, summary_length=args.summary_length)
     written = 0
     for doc in docs:
         bar = tqdm(desc=doc.name, unit="article", total=None, file=sys.stderr, dynamic_ncols=True)
@@ -172,7 +172,8 @@ def cmd_archive(args) -> int:
         print(f"newsdesk: {line}", file=sys.stderr)
     settings = dict(model=_model(args), summary_model=args.summary_model, batch_size=args.batch_size,
                     runtime=args.runtime, cache_path=args.cache or "default", device=args.device,
-                    glossary=tuple(args.glossary or ()), repair=not args.no_repair)
+                    glossary=tuple(args.glossary or ()), repair=not args.no_repair,
+                    summary_length=args.summary_length)
     s = run_archive(args.in_dir, out, settings=settings, address=args.ray_address, actors=args.actors,
                     cpus_per_actor=args.cpus_per_actor, issues_per_actor=args.issues_per_actor,
                     max_bytes=args.max_bytes, log=lambda m: print(m, file=sys.stderr))
@@ -385,6 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CSV glossary (columns zh,en,note) merged over the shipped glossary/zh-en.csv; repeatable")
         p.add_argument("--no-repair", action="store_true",
                        help="check and flag facts, but do not pre-render them in prompts or re-translate failures")
+        p.add_argument("--summary-length", choices=["standard", "short"], default="standard",
+                       help="standard: 2-4 sentences, the main fact first (default); short: one headline-like "
+                            "sentence of at most about 30 characters")
 
     b = sub.add_parser("batch", help="summarise and translate issue files",
                        epilog="exit status: 0 every input written; 1 some inputs refused or failed (the others are "

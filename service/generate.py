@@ -30,6 +30,29 @@ TEMPLATES = {"headline": "headline", "translate": "translate", "summary": "summa
              "summary_part": "summarize", "merge": "summarize_merge"}
 
 
+@dataclass(frozen=True)
+class SummaryLength:
+    """How long a run's summaries are: the template of a one-piece summary, the template that merges a long
+    article's part summaries, the sentences and characters allowed, and the rule as the model is told it again."""
+
+    name: str
+    template: str
+    merge: str
+    sentences: tuple[int, int]
+    max_chars: int | None
+    rule: str
+
+
+SUMMARY_LENGTHS = {
+    # pages: 2-4 sentences, the main fact first
+    "standard": SummaryLength("standard", "summarize", "summarize_merge", (2, 4), None,
+                              "写2到4个完整的句子，每句以“。”结尾，总长度不超过150字；"),
+    # one headline-like line (LCSTS's references: 19 characters on average); asked for 30, flagged above 36
+    "short": SummaryLength("short", "summarize_short", "summarize_short", (1, 1), 36,
+                           "只写一句，不超过30个字，像新闻标题一样简洁；"),
+}
+
+
 @dataclass
 class Job:
     article: int  # Item.index
@@ -59,6 +82,9 @@ class Draft:
     revised: dict[tuple, str] = field(default_factory=dict)
     # Chinese words the chosen translation still holds -> their English, asked for one by one (service/repair.py)
     filled: dict[str, str] = field(default_factory=dict)
+    summary_length: SummaryLength = SUMMARY_LENGTHS["standard"]
+    # the summary written again with the reason it broke a rule, when it checked better (service/repair.py)
+    summary_revised: str | None = None
 
     def done(self) -> bool:
         return all(j.result is not None for j in self.jobs)
@@ -88,8 +114,16 @@ class Draft:
 
     @property
     def summary(self) -> str:
+        if self.summary_revised is not None:
+            return self.summary_revised
+        final = self.final_summary_job
+        return final.result.text if final and final.result else ""
+
+    @property
+    def final_summary_job(self) -> Job | None:
+        """The job whose output is the summary: the merge of a long article's parts, else the one summary."""
         final = self.of("merge") or self.of("summary")
-        return final[-1].result.text if final else ""
+        return final[-1] if final else None
 
 
 Followup = Callable[[Draft, "Generator"], list[Job]]
@@ -100,7 +134,10 @@ Hints = Callable[[Item, str], dict]
 
 class Generator:
     def __init__(self, translator: Backend, summarizer: Backend | None = None, *, cache: Cache | None = None,
-                 chunk_tokens: int = 200, hints: Hints | None = None):
+                 chunk_tokens: int = 200, hints: Hints | None = None, summary_length: str = "standard"):
+        if summary_length not in SUMMARY_LENGTHS:
+            raise ValueError(f"summary length {summary_length!r}: choose {' or '.join(SUMMARY_LENGTHS)}")
+        self.summary_length = SUMMARY_LENGTHS[summary_length]
         self.backends = {"translate": translator, "summarize": summarizer or translator}
         self.hints = hints if translator.follows_instructions else None
         self.cache = cache or Cache(None)
@@ -115,8 +152,16 @@ class Generator:
         for role in ("headline", "translate", "summary", "merge"):
             task = "summarize" if role in ("summary", "merge") else "translate"
             b = self.backends[task]
-            ids.append(b.template_id(TEMPLATES[role]) if b.follows_instructions else f"{role}:raw")
+            ids.append(b.template_id(self.template_for(role)) if b.follows_instructions else f"{role}:raw")
         return " ".join(dict.fromkeys(ids))
+
+    def template_for(self, role: str) -> str:
+        """The prompt template of a role; the summary's and the merge's follow the run's summary length."""
+        if role == "summary":
+            return self.summary_length.template
+        if role == "merge":
+            return self.summary_length.merge
+        return TEMPLATES[role]
 
     def render(self, task: str, template: str, **values: str) -> tuple[str, object]:
         return self.backends[task].render(template, **values)
@@ -169,7 +214,7 @@ class Generator:
     # --- jobs ----------------------------------------------------------------------------------------
     def job(self, item: Item, role: str, seq: tuple, task: str, source: str, *, template: str | None = None,
             max_new: int | None = None, **values: str) -> Job:
-        template = template or TEMPLATES[role]
+        template = template or self.template_for(role)
         values.setdefault("text", source)
         tid, rendered = self.render(task, template, **values)
         b = self.backends[task]
@@ -183,7 +228,7 @@ class Generator:
 
     def plan(self, item: Item, roles: frozenset[str] | set[str] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
-        d = Draft(item)
+        d = Draft(item, summary_length=self.summary_length)
         heading = "\n".join([item.headline, *item.subheads]).strip()
         if heading and "headline" in roles:
             d.jobs.append(self.job(item, "headline", (0,), "translate", heading, **self._hints(item, heading)))
@@ -225,10 +270,12 @@ class Generator:
         joined = "\n".join(texts)
         budget = self.summary_budget()
         count = self.backends["summarize"].count_tokens
-        if count(joined) <= budget or len(texts) == 1:
+        if count(joined) <= budget:
             return [self.job(d.item, "merge", (0,), "summarize", joined, headline=d.item.headline,
                              max_new=SUMMARY_MAX_NEW)]
-        if level >= MAX_MERGE_ROUNDS:  # the model does not shorten enough: keep every part, unmerged
+        # the model does not shorten enough (a part summary alone is over the budget, which no prompt can take,
+        # or the rounds are used up): keep every part, unmerged
+        if len(texts) == 1 or level >= MAX_MERGE_ROUNDS or any(count(t) > budget for t in texts):
             d.jobs.append(Job(d.item.index, "merge", (0,), "summarize", joined, "none", None, 0,
                               result=Generation(joined, 0, True, 0.0)))
             return []

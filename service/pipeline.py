@@ -14,14 +14,15 @@ repaired / flagged.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from . import __version__, checks, ingest
 from .backends import Backend, load
 from .cache import Cache
-from .errors import ModelError
-from .generate import Draft, Generator
+from .errors import InputError, ModelError
+from .generate import SUMMARY_LENGTHS, Draft, Generator
 from .glossary import Glossary
 from .names import byline_en, pinyin_name
 from .registry import Profile, cache_dir, resolve
@@ -50,11 +51,16 @@ class Pipeline:
     def __init__(self, model: str | Profile | None = None, summary_model: str | Profile | None = None, *,
                  batch_size: int | None = None, runtime: str | None = None,
                  cache_path: str | Path | None = "default", device: str | None = None,
-                 log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True):
+                 log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True,
+                 summary_length: str = "standard"):
         """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
         but neither pre-renders facts in the prompts nor re-translates (for comparisons). `runtime`: llama.cpp or
-        transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's).
+        transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's);
+        `summary_length`: standard (2-4 sentences) or short (one headline-like line), see generate.SUMMARY_LENGTHS.
         Pipelines of one process share each loaded model and its generation queue (service/scheduler.py)."""
+        if summary_length not in SUMMARY_LENGTHS:
+            raise InputError(f"summary length {summary_length!r} is not known; choose {' or '.join(SUMMARY_LENGTHS)}.")
+        self.summary_length = summary_length
         self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
         self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)  # so does a bad cache
         self.translate_profile = model if isinstance(model, Profile) else resolve(model)
@@ -71,7 +77,21 @@ class Pipeline:
         self.repair = Repair(self.context) if repair else None
         self.generator = Generator(translator, summarizer, cache=self.cache,
                                    chunk_tokens=self.translate_profile.chunk_tokens,
-                                   hints=self.repair.hints if self.repair else None)
+                                   hints=self.repair.hints if self.repair else None, summary_length=summary_length)
+
+    def with_summary_length(self, length: str) -> "Pipeline":
+        """This pipeline with summaries of another length: the same models, cache, glossary and checks (the web UI
+        asks per request)."""
+        if length == self.summary_length:
+            return self
+        if length not in SUMMARY_LENGTHS:
+            raise InputError(f"summary length {length!r} is not known; choose {' or '.join(SUMMARY_LENGTHS)}.")
+        other = copy.copy(self)
+        g = self.generator
+        other.summary_length = length
+        other.generator = Generator(g.backends["translate"], g.backends["summarize"], cache=self.cache,
+                                    chunk_tokens=g.chunk_tokens, hints=g.hints, summary_length=length)
+        return other
 
     @property
     def model_name(self) -> str:
@@ -115,6 +135,7 @@ class Pipeline:
             model=self.translate_profile.name,
             runtime=self.runtime,
             summary_model=self.summary_profile.name,
+            summary_length=self.summary_length,
             prompt_version=self.prompt_version(),
             cached=all(j.cached for j in d.jobs),
         )
@@ -126,7 +147,7 @@ class Pipeline:
         """Records as articles finish. `caller` names this run in the models' generation queues (default: a new
         one per run); `cancel(caller)` from another thread drops its queued jobs."""
         items = self.preprocess(doc)
-        followups = [self.repair.followup] if self.repair else []
+        followups = [self.repair.followup, self.repair.summary_followup] if self.repair else []
         for d in self.generator.run(items, followups=followups, progress=progress, caller=caller):
             yield self.postprocess(doc, d)
 

@@ -20,6 +20,7 @@ _KIND_SECTION = {
     "summary_not_chinese": "summary",
     "summary_length": "summary",
     "summary_repeats_headline": "summary",
+    "summary_ocr_copied": "summary",
     "summary_unmerged": "summary",
     "no_body": "summary",
     "untranslated": "translation",

@@ -24,11 +24,12 @@ from __future__ import annotations
 from . import checks, prompts
 from . import facts as F
 from .chinese import CJK, CJK_RUN, split_sentences
-from .generate import Draft, Generator, Job
+from .generate import SUMMARY_MAX_NEW, Draft, Generator, Job
 from .segment import Item
 
 TEMPLATE = "translate_repair"
 TERM_TEMPLATE = "translate_term"
+SUMMARY_TEMPLATE = "summarize_retry"
 MAX_FILLS = 12  # words left in Chinese looked up per article
 FILL_MAX_WORDS = 8  # a longer answer is an explanation, not a rendering: not used
 MAX_NOTES = 12  # renderings listed in one prompt
@@ -42,7 +43,7 @@ class Repair:
 
     @property
     def template_id(self) -> str:
-        return " ".join(prompts.load(t).id for t in (TEMPLATE, TERM_TEMPLATE))
+        return " ".join(prompts.load(t).id for t in (TEMPLATE, TERM_TEMPLATE, SUMMARY_TEMPLATE))
 
     # --- pre-rendering ----------------------------------------------------------------------------------
     def prerender(self, item: Item, source: str, digits: bool = False) -> str:
@@ -91,6 +92,33 @@ class Repair:
             if any(not f.ok and f.category != "untranslated" for f in found):
                 jobs += self.repair_jobs(d, gen, job, found)
         return jobs or self.fill_jobs(d, gen)
+
+    def summary_followup(self, d: Draft, gen: Generator) -> list[Job]:
+        """A summary that breaks a rule of its length (checks.summary_problems: sentences, characters, the headline
+        restated, an OCR defect copied, a number not in the article) is written once more, told the reason; the
+        attempt with fewer problems stands (the first on a tie), and what still breaks a rule is flagged."""
+        final = d.final_summary_job
+        if (final is None or final.result is None or final.template == "none"
+                or not gen.backends["summarize"].follows_instructions):
+            return []
+        retry = d.of("summary_retry")
+        if retry:
+            if retry[0].result is not None:
+                again = retry[0].result.text.strip()
+                better = again and (len(checks.summary_problems(d, again))
+                                    < len(checks.summary_problems(d, final.result.text)))
+                d.summary_revised = again if better else None
+            return []
+        problems = checks.summary_problems(d, final.result.text)
+        if not problems:
+            return []
+        reason = "".join(dict.fromkeys(p.reason for p in problems[:MAX_PROBLEMS]))
+        job = gen.job(d.item, "summary_retry", (0,), "summarize", final.source, template=SUMMARY_TEMPLATE,
+                      headline=d.item.headline, previous=final.result.text.strip(), reason=reason,
+                      rule=d.summary_length.rule, max_new=SUMMARY_MAX_NEW)
+        if len(job.ids) + 64 >= gen.backends["summarize"].context_tokens:
+            return []  # the article, the first summary and the reason do not fit the context: the flags stand
+        return [job]
 
     def choose(self, d: Draft) -> None:
         """Keep, per passage, the attempt with fewer failed checks (the first one on a tie)."""

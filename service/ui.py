@@ -47,10 +47,12 @@ from gradio.utils import get_upload_folder
 from . import ingest, render
 from .data import shipped
 from .errors import InputError, NewsdeskError
+from .generate import SUMMARY_LENGTHS
 from .outputs import pid_alive, report_path, umask, write_issue
 
 ACCEPTED_UPLOADS = (".txt",)
 CONCURRENT_RUNS = 8  # runs generating at once
+LENGTHS = list(SUMMARY_LENGTHS)  # summary lengths a reader can ask for
 MAX_WAITING = 20  # runs waiting for a turn; one more is refused with a message saying how busy the server is
 REFUSING_SLOTS = 4  # Gradio slots beyond the gate's, in which arrivals over the limit are refused at once
 QUEUE_SIZE = 100  # Gradio's own queue, only a backstop: it holds arrivals for the moment before they are refused
@@ -275,6 +277,7 @@ class WebUI:
                  workdir: str | Path | None = None, ttl: float = RESULTS_TTL, sweep_every: float = SWEEP_EVERY,
                  concurrent_runs: int = CONCURRENT_RUNS, max_waiting: int = MAX_WAITING):
         self.pipe = pipe
+        self._pipes = {pipe.summary_length: pipe}  # one per summary length asked for, sharing the model
         self.max_chars = max_chars
         self.max_bytes = max_bytes
         self.ttl = ttl
@@ -415,10 +418,23 @@ class WebUI:
         return f"kept until you close this page, for {_duration(self.ttl)} at most"
 
     # --- article / page --------------------------------------------------------------------------
-    def page(self, text: str, name: str, run_dir: str | None, request: gr.Request | None = None):
+    def pipe_for(self, length: str | None):
+        """The pipeline with summaries of the length a request asks for (standard or short; the same model)."""
+        length = length or self.pipe.summary_length
+        if length not in self._pipes:
+            self._pipes[length] = self.pipe.with_summary_length(length)
+        return self._pipes[length]
+
+    def page(self, text: str, name: str, run_dir: str | None, length: str | None = None,
+             request: gr.Request | None = None):
         """UI event: stream cards for a pasted page.
         Yields (status, cards, jsonl button, markdown button, report button, run_dir)."""
         hidden = gr.update(value=None, visible=False)
+        try:
+            pipe = self.pipe_for(length)
+        except InputError as e:
+            yield _status(str(e), "error"), "", hidden, hidden, hidden, run_dir
+            return
         try:
             doc = ingest.from_text(text or "", safe_name(name), max_chars=self.max_chars)
         except InputError as e:
@@ -427,13 +443,13 @@ class WebUI:
             return
         ticket = self._join()
         try:
-            items = self.pipe.preprocess(doc)
+            items = pipe.preprocess(doc)
             records: dict[int, dict] = {}
             yield (_status(_progress_line(None, len(items))), render.cards(items, records, doc.text),
                    hidden, hidden, hidden, run_dir)
             for line in self._waiting(ticket):
                 yield _status(line), gr.skip(), hidden, hidden, hidden, run_dir
-            for kind, value in stream(self.pipe, doc):
+            for kind, value in stream(pipe, doc):
                 if kind == "progress":
                     yield _status(_progress_line(value, len(items))), gr.skip(), hidden, hidden, hidden, run_dir
                 else:
@@ -446,7 +462,7 @@ class WebUI:
         out = self._fresh_dir(run_dir, request.session_hash if request else None)
         ok = False
         try:
-            jsonl, md = write_issue(out, doc.name, final)
+            jsonl, md = write_issue(out, doc.name, final, run=pipe.provenance(doc))
             ok = True
         finally:
             self._finished(out, ok)
@@ -477,8 +493,14 @@ class WebUI:
         # path=: the upload's own file name, for messages (never a server path)
         return ingest.read_bytes(p.read_bytes(), safe_name(p.stem, "issue"), max_bytes=self.max_bytes, path=name)
 
-    def batch(self, files: list[str] | None, run_dir: str | None, request: gr.Request | None = None):
+    def batch(self, files: list[str] | None, run_dir: str | None, length: str | None = None,
+              request: gr.Request | None = None):
         """UI event: run uploaded issue files through the pipeline; yields (status, zip file, run_dir)."""
+        try:
+            pipe = self.pipe_for(length)
+        except InputError as e:
+            yield _status(str(e), "error"), None, run_dir
+            return
         if not files:
             msg = "No files: upload one or more issue files (.txt) first."
             gr.Warning(msg, title="Nothing to run")
@@ -513,14 +535,14 @@ class WebUI:
                 records: list[dict] = []
                 head = f"file {n} of {len(docs)}: {upload}"
                 yield _status([*lines, head + " …"]), None, str(out)
-                for kind, value in stream(self.pipe, doc):
+                for kind, value in stream(pipe, doc):
                     if kind == "record":
                         records.append(value)
                     else:
                         yield (_status([*lines, f"{head}: {_progress_line(value, value['articles'])}"]), None,
                                str(out))
                 records.sort(key=lambda r: r["index"])
-                write_issue(out / "results", doc.name, records)
+                write_issue(out / "results", doc.name, records, run=pipe.provenance(doc))
                 lines.append(f"✓ {upload}: {len(records)} items, {sum(len(r['flags']) for r in records)} flags")
             archive = out / ("newsdesk-" + (docs[0][1].name if len(docs) == 1 else f"{len(docs)}-issues") + ".zip")
             written = sorted((out / "results").iterdir())  # all write_issue wrote, as newsdesk batch would
@@ -535,17 +557,19 @@ class WebUI:
         yield _status(lines, "done"), str(archive), str(out)
 
     # --- API ---------------------------------------------------------------------------------------
-    def process(self, text: str, name: str = "pasted") -> list[dict]:
+    def process(self, text: str, name: str = "pasted", length: str = "standard") -> list[dict]:
         """Summarise and translate one pasted article or page. Returns one record per article, in page order:
-        the records `newsdesk batch` writes to JSONL."""
+        the records `newsdesk batch` writes to JSONL. `length`: of the summaries, standard (2-4 sentences) or
+        short (one headline-like sentence)."""
         try:
             doc = ingest.from_text(text or "", safe_name(name), max_chars=self.max_chars)
+            pipe = self.pipe_for(length)
         except InputError as e:
             raise gr.Error(str(e), print_exception=False) from None
         ticket = self._join()
         try:
             self.gate.wait(ticket)
-            return self.pipe.process(doc)
+            return pipe.process(doc)
         finally:
             self.gate.leave(ticket)
 
@@ -571,6 +595,8 @@ class WebUI:
                 with gr.Row():
                     name = gr.Textbox(label="Issue name (for the downloaded files)", value="pasted", scale=2,
                                       elem_id="nd-name", max_lines=1)
+                    length = gr.Radio(LENGTHS, value=self.pipe.summary_length, label="Summary", scale=2,
+                                      elem_id="nd-length", info="standard: 2-4 sentences · short: one line")
                     run = gr.Button("Run", variant="primary", scale=1, elem_id="nd-run")
                     stop = gr.Button("Stop", variant="stop", scale=1, elem_id="nd-stop")
                 if examples:
@@ -588,6 +614,8 @@ class WebUI:
                             "`newsdesk batch` writes for each file: `<issue>.jsonl`, `<issue>.md` and `<issue>.report.json`.")
                 files = gr.File(label="Issue files", file_count="multiple", file_types=list(ACCEPTED_UPLOADS),
                                 type="filepath", elem_id="nd-files")
+                batch_length = gr.Radio(LENGTHS, value=self.pipe.summary_length, label="Summary",
+                                        elem_id="nd-batch-length", info="standard: 2-4 sentences · short: one line")
                 run_batch = gr.Button("Run batch", variant="primary", elem_id="nd-run-batch")
                 batch_status = gr.HTML(elem_id="nd-batch-status")
                 batch_zip = gr.File(label="Results (ZIP)", interactive=False, elem_id="nd-zip")
@@ -597,11 +625,11 @@ class WebUI:
             # message; anything beyond waits in Gradio's queue for a moment only
             admitted = self.gate.running + self.gate.waiting + REFUSING_SLOTS
             common = {"concurrency_id": "generate", "concurrency_limit": admitted, "show_progress": "minimal"}
-            page_ev = run.click(self.page, [text, name, session_dir],
+            page_ev = run.click(self.page, [text, name, session_dir, length],
                                 [status, cards, dl_jsonl, dl_md, dl_report, session_dir],
                                 api_visibility="undocumented", api_name="page", **common)
             stop.click(None, None, None, cancels=[page_ev], api_visibility="private")
-            run_batch.click(self.batch, [files, session_dir], [batch_status, batch_zip, session_dir],
+            run_batch.click(self.batch, [files, session_dir, batch_length], [batch_status, batch_zip, session_dir],
                             api_name="batch", **common)
             gr.api(self.process, api_name="process", concurrency_id="generate", concurrency_limit=admitted)
             demo.unload(self.end_session)

@@ -10,7 +10,8 @@ from service import ingest, prompts
 from service.pipeline import Pipeline
 from service.segment import segment
 
-TEMPLATES = ("headline", "translate", "summarize", "summarize_merge", "translate_repair", "translate_term")
+TEMPLATES = ("headline", "translate", "summarize", "summarize_merge", "translate_repair", "translate_term",
+             "summarize_retry")
 FIELDS = {"issue", "index", "kind", "headline", "headline_en", "byline", "text", "span", "summary", "translation",
           "flags", "model", "prompt_version", "dateline", "people", "paragraphs", "subheads", "summary_model"}
 

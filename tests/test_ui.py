@@ -193,7 +193,10 @@ def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_pat
     assert [r["index"] for r in records] == [it.index for it in articles(text)]
     assert jsonl.read_text(encoding="utf-8") == to_jsonl(records)
     assert md.read_text(encoding="utf-8") == to_markdown("three_items", records)
-    assert json.loads(report.read_text(encoding="utf-8")) == issue_report("three_items", records)
+    report = json.loads(report.read_text(encoding="utf-8"))
+    run = report.pop("run")  # what made the set, as newsdesk batch writes it
+    assert (run["model"], run["prompt_version"]) == (records[0]["model"], records[0]["prompt_version"])
+    assert report == issue_report("three_items", records)
     for r in records:  # the card shows the record's outputs
         assert render.esc(r["summary"]) in final
         assert all(render.esc(p) in final for p in r["translation"].split("\n\n"))
@@ -478,6 +481,7 @@ class _HeldPipe:
 
     model_name = "held"
     summary_profile = translate_profile = SimpleNamespace(name="held")
+    summary_length = "standard"
 
     def __init__(self):
         self.release = threading.Event()

@@ -189,7 +189,9 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
     assert md.read_text(encoding="utf-8") == to_markdown("seed_page", records)
     report = _download(page, "#nd-dl-report", tmp_path)
     assert report.name == "seed_page.report.json"
-    assert json.loads(report.read_text(encoding="utf-8")) == issue_report("seed_page", records)
+    report = json.loads(report.read_text(encoding="utf-8"))
+    assert report.pop("run")["prompt_version"] == records[0]["prompt_version"]  # what made the set, as batch says
+    assert report == issue_report("seed_page", records)
     ctx.close()
 
 
@@ -289,6 +291,11 @@ def test_gradio_client_api(server, seed_text, tmp_path):
     assert all(r["translation"] and r["summary"] and "flags" in r for r in records)
     with pytest.raises(Exception, match="the pasted text is empty"):
         client.predict(text="", api_name="/process")
+    short = client.predict(text=text, name="api page", length="short", api_name="/process")  # one-line summaries
+    assert {r["summary_length"] for r in short} == {"short"} and {r["summary_length"] for r in records} == {"standard"}
+    assert all("summarize_short@" in r["prompt_version"] for r in short)
+    with pytest.raises(Exception, match="summary length 'long' is not known"):
+        client.predict(text=text, length="long", api_name="/process")
 
     page_file = tmp_path / "issue.txt"
     page_file.write_text(text, encoding="utf-8")
@@ -300,7 +307,7 @@ def test_gradio_client_api(server, seed_text, tmp_path):
     # a raw request naming a server-side file (not uploaded) is refused: the server never reads it
     secret = tmp_path / "secret.txt"
     secret.write_text("机密" * 20, encoding="utf-8")
-    body = json.dumps({"data": [[{"path": str(secret), "meta": {"_type": "gradio.FileData"}}]]}).encode()
+    body = json.dumps({"data": [[{"path": str(secret), "meta": {"_type": "gradio.FileData"}}], "standard"]}).encode()
     call = urllib.request.Request(server["url"] + "gradio_api/call/batch", data=body,
                                   headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(call, timeout=60) as r:

@@ -1,0 +1,138 @@
+"""Summary lengths (standard: 2-4 sentences; short: one headline-like line) and the summary written again once
+with the reason when it breaks a rule (service/generate.py SUMMARY_LENGTHS, service/checks.py summary_problems,
+service/repair.py Repair.summary_followup).
+
+Jobs are planned by the real Generator with the tiny random-weight chat model from conftest; where a test needs a
+particular summary the model's answers are written by hand (the tiny model's own answers are gibberish, which
+breaks every rule: the end-to-end tests use that)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from service import checks
+from service.backends import Generation
+from service.cli import main
+from service.ingest import from_text
+from service.pipeline import Pipeline
+
+# the OCR dropped 全 of 安全管理 twice (the page's evidence: 安全 written twice elsewhere)
+ARTICLE = ("首批企业获证 我市安全生产项目结硕果\n\n本报讯(融媒记者 俞梦婷)符合项目要求的25家企业和13名辅导员获证。"
+           "首批试点企业经过一年实践,构建起全员参与的安管理新格局,排查整改隐患3060个,企业工伤数下降约57%。"
+           "企业安全意识明显增强,员工安全培训全覆盖,安管理机制更加顺畅。\n")
+GOOD = "我市25家企业和13名辅导员获证。试点企业一年排查整改隐患3060个，工伤数下降约57%。"
+
+
+@pytest.fixture(scope="module")
+def pipes(tiny_chat, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("c") / "c.sqlite"
+    standard = Pipeline(tiny_chat, cache_path=cache, log=lambda m: None)
+    return {"standard": standard, "short": standard.with_summary_length("short")}
+
+
+def _answer(job, text: str) -> None:
+    job.result = Generation(text, len(text), True, 0.0)
+
+
+def planned(pipe, summary: str, text: str = ARTICLE):
+    """An article planned by the real Generator, the OCR step's flags attached, every first-round job answered."""
+    d = pipe.generator.plan(pipe.preprocess(from_text(text))[0])
+    for j in d.jobs:
+        _answer(j, {"headline": "Firms certified", "translate": "Text."}.get(j.role, summary))
+    return d
+
+
+def kinds(problems) -> list[str]:
+    return [p.kind for p in problems]
+
+
+def test_each_length_has_its_template_and_prompt_version(pipes):
+    for length, template in (("standard", "summarize@"), ("short", "summarize_short@")):
+        d = planned(pipes[length], "摘要。")
+        (job,) = d.of("summary")
+        assert job.template.startswith(template)
+        assert template in pipes[length].prompt_version()
+        assert "summarize_retry@" in pipes[length].prompt_version()
+    short_prompt = planned(pipes["short"], "x").of("summary")[0].input[-1]["content"]
+    assert "不超过30个字" in short_prompt and "2到4" not in short_prompt
+    with pytest.raises(Exception, match="summary length 'long' is not known"):
+        pipes["standard"].with_summary_length("long")
+
+
+@pytest.mark.parametrize("length, summary, broken", [
+    ("standard", GOOD, []),
+    ("standard", "25家企业和13名辅导员获证。", ["summary_length"]),  # one sentence
+    ("short", "我市25家企业和13名辅导员获得安全生产证书", []),
+    ("short", GOOD, ["summary_length"]),  # two sentences
+    ("short", "我市符合项目要求的25家企业和13名辅导员经过一年的试点实践之后全部获得了安全生产标准化证书", ["summary_length"]),
+    ("standard", "首批企业获证，我市安全生产项目结硕果。", ["summary_length", "summary_repeats_headline"]),
+    ("standard", "25家企业获证。安管理机制更加顺畅。", ["summary_ocr_copied"]),
+    ("standard", "26家企业获证。隐患3060个已整改。", ["summary_number_ungrounded"]),
+    ("short", "Twenty-five firms were certified", ["summary_not_chinese"]),
+])
+def test_the_rules_a_summary_is_held_to(pipes, length, summary, broken):
+    d = planned(pipes[length], summary)
+    assert any(f["kind"] == "ocr_dropped" and f["found"] == "安管理" for f in d.item.flags)  # the OCR step ran
+    problems = checks.summary_problems(d, summary)
+    assert sorted(kinds(problems)) == sorted(broken)
+    for p in problems:
+        assert p.reason  # what the model is told when it writes the summary again
+    flagged = {f["kind"] for f in checks.check_summary(d)}
+    assert flagged == set(broken) - {"summary_number_ungrounded"}  # that one is check_summary_facts' flag
+
+
+def test_a_summary_that_breaks_a_rule_is_written_again_with_the_reason(pipes):
+    pipe = pipes["standard"]
+    d = planned(pipe, "25家企业获证。安管理机制更加顺畅。首批企业获证。隐患已整改。工伤减少。")
+    (retry,) = pipe.repair.summary_followup(d, pipe.generator)
+    prompt = retry.input[-1]["content"]
+    assert retry.role == "summary_retry" and retry.template.startswith("summarize_retry@")
+    assert "摘要写了5句，要求写2到4句" in prompt and "“安管理”，应为“安全管理”" in prompt
+    assert "25家企业获证。安管理机制更加顺畅。" in prompt and "写2到4个完整的句子" in prompt
+    assert retry.source == d.of("summary")[0].source  # the same article text
+    d.jobs.append(retry)
+    _answer(retry, GOOD)
+    assert pipe.repair.summary_followup(d, pipe.generator) == []  # once only
+    assert d.summary == GOOD and checks.check_summary(d) == []
+
+
+def test_the_first_summary_stands_when_the_second_is_no_better(pipes):
+    pipe = pipes["short"]
+    first = "25家企业获证。工伤下降。"  # two sentences: short wants one
+    d = planned(pipe, first)
+    (retry,) = pipe.repair.summary_followup(d, pipe.generator)
+    assert "只写一句，不超过30个字" in retry.input[-1]["content"]
+    d.jobs.append(retry)
+    _answer(retry, "首批企业获证，我市安全生产项目结硕果。首批企业获证。")  # worse: headline, two sentences
+    pipe.repair.summary_followup(d, pipe.generator)
+    assert d.summary == first
+    (f,) = [f for f in checks.check_summary(d) if f["kind"] == "summary_length"]
+    assert "also after the summary was written again" in f["message"]
+
+
+def test_a_summary_that_keeps_the_rules_is_not_written_again(pipes):
+    d = planned(pipes["standard"], GOOD)
+    assert pipes["standard"].repair.summary_followup(d, pipes["standard"].generator) == []
+
+
+def test_batch_takes_the_summary_length(tiny_chat, tmp_path):
+    """End to end with the tiny model: its gibberish summaries break the rules, so each article's summary is
+    written again once; the records say which length they were written at."""
+    page = tmp_path / "p.txt"
+    page.write_text(ARTICLE, encoding="utf-8")
+    cache = tmp_path / "c.sqlite"
+    for length in ("short", "standard"):
+        rc = main(["batch", str(page), "--out", str(tmp_path / length), "--model", tiny_chat, "--cache", str(cache),
+                   "--summary-length", length])
+        assert rc == 0
+        (rec,) = [json.loads(x) for x in (tmp_path / length / "p.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert rec["summary_length"] == length and rec["summary"]
+        assert ("summarize_short@" in rec["prompt_version"]) is (length == "short")
+    import sqlite3
+
+    db = sqlite3.connect(cache)
+    templates = [t for (t,) in db.execute("SELECT template FROM generations")]
+    assert sum(t.startswith("summarize_retry@") for t in templates) == 2  # once per run, not more
+    assert sum(t.startswith("summarize_short@") for t in templates) == 1
