@@ -180,7 +180,7 @@ def plan_actors(ray, actors: int | None, cpus_per_actor: float | None) -> tuple[
 
 
 def run_archive(in_dir: str | Path, out_dir: str | Path, *, settings: dict, address: str | None = None,
-                actors: int | None = None, cpus_per_actor: float | None = None, issues_per_actor: int = 2,
+                actors: int | None = None, cpus_per_actor: float | None = None, issues_per_actor: int = 1,
                 max_bytes: int = DEFAULT_MAX_BYTES, log: Callable[[str], None] = print) -> dict:
     """Run every issue under `in_dir` (see the module docstring); returns the summary written to
     `out_dir/archive-summary.json`. `settings`: Pipeline keyword arguments (model, runtime, cache_path, ...)."""

@@ -49,7 +49,12 @@ def test_embedded_model_summarises_in_chinese_and_translates_into_english_with_t
     assert all(f["status"] in ("verified", "repaired") for f in numbers), numbers
     repaired = any(f["status"] == "repaired" for f in rec["facts"])
     assert pipe.generator.stats["cached"] == 0
-    assert pipe.generator.stats["generated"] > 3 if repaired else pipe.generator.stats["generated"] == 3
+    # a summary that breaks a rule of its length is written once more (at most once)
+    retries = sum(t["jobs"] for tid, t in pipe.generator.stats["templates"].items()
+                  if tid.startswith("summarize_retry@"))
+    assert retries <= 1
+    first = pipe.generator.stats["generated"] - retries
+    assert first > 3 if repaired else first == 3
 
 
 @pytest.mark.real_model
