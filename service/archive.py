@@ -274,10 +274,11 @@ def _counts(results) -> dict[str, int]:
 def summarise(results: dict[str, dict], seconds: float) -> dict:
     """Totals of a run: issues by status, articles, generations, wall time, and the throughput of the issues run."""
     done = [r for r in results.values() if r["status"] == "done"]
+    counts = _counts(results.values())
     items = sum(r["items"] for r in done)
     return {
         "newsdesk": __version__,
-        "counts": {s: _counts(results.values()).get(s, 0) for s in ("done", "skipped", "failed", "refused")},
+        "counts": {s: counts.get(s, 0) for s in ("done", "skipped", "failed", "refused")},
         "articles": items,
         "generated": sum(r["generated"] for r in done),
         "seconds": round(seconds, 1),

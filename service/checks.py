@@ -151,12 +151,17 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
                                       f"the article; it probably should read '{expected}'.",
                                       f"摘要照抄了原文的识别错误“{found}”，应为“{expected}”。",
                                       expected=expected, found=found))
-    article = F.zh_atoms(F.extract_zh("\n".join([d.item.headline, *d.item.subheads, *d.item.paragraphs])))
-    for f in F.extract_zh(summary):
-        if not f.weak and not all(F.grounded(a, article) for a in f.atoms):
+    for f, ok in summary_numbers(d, summary):
+        if not ok:
             out.append(SummaryProblem("summary_number_ungrounded", "", f"摘要里的“{f.text}”在原文中没有。",
                                       found=f.text, flagged=False))
     return out
+
+
+def summary_numbers(d: Draft, summary: str) -> list[tuple]:
+    """The numbers of a Chinese summary (weak ones left out), each with whether the article has it."""
+    article = F.zh_atoms(F.extract_zh("\n".join([d.item.headline, *d.item.subheads, *d.item.paragraphs])))
+    return [(f, all(F.grounded(a, article) for a in f.atoms)) for f in F.extract_zh(summary) if not f.weak]
 
 
 def check_summary(d: Draft) -> list[dict]:
@@ -389,12 +394,8 @@ def check_summary_facts(d: Draft) -> tuple[list[dict], list[dict]]:
     summary = d.summary
     if not summary.strip():
         return [], []
-    article = F.zh_atoms(F.extract_zh("\n".join([d.item.headline, *d.item.subheads, *d.item.paragraphs])))
     records, flags = [], []
-    for f in F.extract_zh(summary):
-        if f.weak:
-            continue
-        ok = all(F.grounded(a, article) for a in f.atoms)
+    for f, ok in summary_numbers(d, summary):
         records.append({"where": "summary", "category": "number", "kind": f.kind, "source": f.text,
                         "expected": "in the article", "status": "verified" if ok else "flagged"})
         if not ok:
