@@ -24,14 +24,18 @@ from .chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from .generate import Draft, Job
 from .glossary import Glossary
 from .names import find_people, name_variants, pinyin_name
+from .newsstyle import Match, find_formulas, unsupported_agents
 from .segment import Item
 
 # where an English sentence ends: . ! ? (and a closing quote or bracket) before a space and a capital, digit or quote
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])")
 
 
-def flag(kind: str, message: str, *, span=None, expected=None, found=None, severity: str = "warning") -> dict:
+def flag(kind: str, message: str, *, span=None, expected=None, found=None, severity: str = "warning",
+         field: str | None = None) -> dict:
     out = {"kind": kind, "severity": severity, "message": message}
+    if field is not None:
+        out["field"] = field  # the part of the record it concerns: headline, byline, summary, translation
     if span is not None:
         out["span"] = list(span)
     if expected is not None:
@@ -200,7 +204,7 @@ STATUSES = ("verified", "repaired", "flagged")
 class Finding:
     """One thing checked in one translated passage."""
 
-    category: str  # number | name | term | extra_number | omission | untranslated
+    category: str  # number | name | term | formula | agent | extra_number | omission | untranslated
     kind: str  # for numbers the fact kind (amount, count, percent, date, ...); else = category
     text: str  # the source text it is about (for extra_number: the English)
     start: int = -1  # offsets in the passage source; -1: about the passage as a whole
@@ -240,6 +244,11 @@ class Context:
                  if not any(s < t[1] and t[0] < e for s, e, _, _ in names)]
         return sorted(names), terms
 
+    @staticmethod
+    def passage_formulas(source: str) -> list[Match]:
+        """The news formulas of a passage (service/newsstyle.py): 记者从…了解到, 据悉, 近日 ..."""
+        return find_formulas(source)
+
 
 def _squash(text: str) -> str:
     return re.sub(r"[\s'’\-]+", "", text.lower())
@@ -271,6 +280,12 @@ def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[F
         out.append(Finding("name", "name", zh, s, e, en, ok=ok))
     for s, e, entry in terms:
         out.append(Finding("term", "term", entry.zh, s, e, entry.en, ok=Glossary.present(entry, english)))
+    for m in ctx.passage_formulas(source):
+        out.append(Finding("formula", "formula", m.formula.zh, m.start, m.end, m.formula.en,
+                           ok=m.formula.present(english)))
+    for said, agent in unsupported_agents(source, english):
+        out.append(Finding("agent", "agent", said, expected="(named nowhere in the Chinese: " + "、".join(agent.zh[:4])
+                           + " ...)", found=said))
     out += omissions(source, english)
     runs = CJK_RUN.findall(english)
     if runs:
@@ -361,7 +376,7 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
                 continue
             rec = {"where": where, "category": f.category, "kind": f.kind, "source": f.text,
                    "expected": f.expected, "status": status, "span": span}
-            if f.category == "extra_number":
+            if f.category in ("extra_number", "agent"):
                 rec["source"] = None
             if f.found is not None:
                 rec["found"] = f.found
@@ -385,6 +400,13 @@ def _fact_flag(f: Finding, where: str, span, retried: bool) -> dict:
     if f.category == "term":
         return flag("term_missing", f"{f.text} is '{f.expected}' in the glossary; the {where} does not have it"
                     f"{again}.", span=span, expected=f.expected, severity="info")
+    if f.category == "formula":
+        return flag("formula_missing", f"{f.text} is the news formula '{f.expected}' (glossary/news-formulas.csv); "
+                    f"the {where} does not have it{again}.", span=span, expected=f.expected, severity="info",
+                    field=where)
+    if f.category == "agent":
+        return flag("agent_unsupported", f"the {where} says '{f.found}', but the Chinese names no such source or "
+                    f"actor here; the model may have invented it{again}.", span=span, found=f.found, field=where)
     return flag("omission", f"the {where} of this passage is short: {f.found} for {f.expected} (usually 3-6 "
                 f"times as many); part of it may be missing{again}.", span=span, expected=f.expected, found=f.found)
 

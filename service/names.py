@@ -145,6 +145,15 @@ def pinyin_name(name: str) -> str:
     return f"{sur} {giv}".strip()
 
 
+def pinyin_place(name: str) -> str:
+    """A place name in pinyin, one word: 太原 -> 'Taiyuan', 西安 -> "Xi'an". For places the glossary does not have
+    (the right English of 哈尔滨 is Harbin, of 拉萨 Lhasa: pinyin is a guess, to be flagged as one)."""
+    name = name.strip()
+    if not re.fullmatch(r"[\u3400-\u9fff]+", name):
+        return name
+    return _join(_syllables(name)).capitalize()
+
+
 def name_variants(en: str) -> list[str]:
     """Spellings a check accepts for a pinyin name: 'Lü Xiaoting' also as Lu, Lv, Lyu; syllables with or
     without apostrophes and hyphens (compared with spaces removed)."""

@@ -214,7 +214,8 @@ def to_markdown(issue: str, records: list[dict]) -> str:
         lines.append(f"## {r['index'] + 1}. {r['headline_en'] or r['headline']}")
         lines.append("")
         lines.append(f"**{r['headline']}**" + (f" · {r['kind']}" if r["kind"] != "news" else ""))
-        meta = " · ".join(x for x in (r.get("dateline", ""), r.get("byline", ""), r.get("byline_en", "")) if x)
+        meta = " · ".join(x for x in (r.get("dateline", ""), r.get("byline", ""), r.get("dateline_en", ""),
+                                      r.get("byline_en", "")) if x)
         if meta:
             lines += ["", f"*{meta}*"]
         if r.get("facts"):

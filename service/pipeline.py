@@ -25,6 +25,7 @@ from .errors import InputError, ModelError
 from .generate import SUMMARY_LENGTHS, Draft, Generator
 from .glossary import Glossary
 from .names import byline_en, pinyin_name
+from .newsstyle import dateline_en
 from .registry import Profile, cache_dir, resolve
 from .repair import Repair
 from .segment import SKIP_KINDS, Item, segment
@@ -41,6 +42,21 @@ def attach_document_flags(items: list[Item], doc: ingest.Document) -> None:
             home = articles[0] if articles else None
         if home is not None:
             home.flags.append(dict(f))
+
+
+def dateline_flags(it: Item, dateline) -> list[dict]:
+    """A dateline rendered without the model (service/newsstyle.py) whose place had to be guessed, or which is in
+    no known form: say so next to the byline."""
+    if it.dateline and not dateline.en:
+        return [checks.flag("dateline_unknown", f"the dateline {it.dateline} is in no form newsdesk knows; it is "
+                            "not translated (it stays in the record as written).", severity="info", field="byline",
+                            found=it.dateline)]
+    if not dateline.place_checked:
+        return [checks.flag("dateline_place_unverified", f"the dateline's place {dateline.place} is not in the "
+                            f"glossary; it is written in pinyin as '{dateline.place_en}', which may not be its English "
+                            "name (Harbin, not Ha'erbin): check it, or add it to the glossary.", severity="info",
+                            field="byline", found=dateline.place, expected=dateline.place_en)]
+    return []
 
 
 def default_cache_path() -> Path:
@@ -124,12 +140,14 @@ class Pipeline:
         facts, fact_flags = checks.check_facts(d, self.context)
         rec = {"issue": doc.name, **it.as_dict()}
         rec["people"] = [{**p.as_dict(), "en": pinyin_name(p.name)} for p in it.people]
+        dateline = dateline_en(it.dateline, self.context.glossary)
         rec.update(
+            dateline_en=dateline.en,
             byline_en=byline_en(it.people),
             headline_en=d.headline_en,
             summary=d.summary,
             translation=d.translation,
-            flags=it.flags + checks.run_all(d) + fact_flags,
+            flags=it.flags + dateline_flags(it, dateline) + checks.run_all(d) + fact_flags,
             facts=facts,
             fact_counts=checks.tally(facts),
             model=self.translate_profile.name,

@@ -30,7 +30,8 @@ _KIND_SECTION = {
 _SOURCE_KIND_PREFIXES = ("ocr_", "continued")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
-_SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "byline",
+_SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "dateline_en",
+          "byline",
           "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model",
           "summary_model", "prompt_version", "cached", "facts", "fact_counts"}
 _ICON = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
@@ -177,11 +178,12 @@ def _people(people: list[dict]) -> str:
 
 def _byline(d: dict) -> str:
     meta = [x for x in (d.get("dateline"), d.get("byline")) if x]
-    if not (meta or d.get("byline_en") or d.get("people")):
+    meta_en = [x for x in (d.get("dateline_en"), d.get("byline_en")) if x]
+    if not (meta or meta_en or d.get("people")):
         return ""
     line = f'<span lang="zh">{esc(" · ".join(meta))}</span>' if meta else ""
-    if d.get("byline_en"):
-        line += f' <span class="nd-byline-en" lang="en">{esc(d["byline_en"])}</span>'
+    if meta_en:
+        line += f' <span class="nd-byline-en" lang="en">{esc(" · ".join(meta_en))}</span>'
     if d.get("people"):
         line += f' <span class="nd-people">— {_people(d["people"])}</span>'
     return f'<div class="nd-byline">{line}</div>'

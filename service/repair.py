@@ -47,11 +47,13 @@ class Repair:
 
     # --- pre-rendering ----------------------------------------------------------------------------------
     def prerender(self, item: Item, source: str, digits: bool = False) -> str:
-        """The source with its scaled amounts, Chinese numerals, dates, names and glossary terms in English
-        (with `digits`, amounts as full figures: 3,164,000 yuan rather than 3.164 million yuan)."""
+        """The source with its scaled amounts, Chinese numerals, dates, names, glossary terms and news formulas
+        (记者从…了解到 -> the reporter learned from …) in English (with `digits`, amounts as full figures: 3,164,000 yuan rather than 3.164 million yuan)."""
         spans = [(f.start, f.end, f.inline(digits)) for f in F.extract_zh(source) if f.needs_hint and f.kind in _INLINE]
         names, terms = self.ctx.passage_terms(item, source)
-        for s, e, en in [(s, e, en) for s, e, _, en in names] + [(s, e, entry.en) for s, e, entry in terms]:
+        formulas = [p for m in self.ctx.passage_formulas(source) for p in m.pieces]  # the slot stays Chinese
+        for s, e, en in ([(s, e, en) for s, e, _, en in names] + [(s, e, entry.en) for s, e, entry in terms]
+                         + formulas):
             if not any(a < e and s < b for a, b, _ in spans):
                 spans.append((s, e, en))
         out = source
@@ -199,7 +201,8 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
     end = start + len(sentence)
     out = []
     has_numbers = any(not f.weak for f in F.extract_zh(sentence))
-    order = {"number": 0, "name": 1, "omission": 2, "term": 3, "untranslated": 4, "extra_number": 5}
+    order = {"number": 0, "name": 1, "agent": 2, "omission": 3, "term": 4, "formula": 5, "untranslated": 6,
+             "extra_number": 7}
     for f in sorted(found, key=lambda f: order.get(f.category, 9)):
         if f.ok:
             continue
@@ -209,8 +212,11 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
             out.append(f"it must say {right}; it " + (f"wrongly wrote {f.found}" if f.found else "left it out"))
         elif f.category == "name" and inside:
             out.append(f"it left out the name {f.expected}")
-        elif f.category == "term" and inside:
+        elif f.category in ("term", "formula") and inside:
             out.append(f"it must say '{f.expected}'; it translated that differently")
+        elif f.category == "agent":
+            out.append(f"it wrote '{f.found}', but the Chinese names no such source or actor: say only who the "
+                       "Chinese says, and leave unnamed what it leaves unnamed")
         elif f.category == "untranslated":
             words = [w for w in f.found.split("、") if w in sentence]
             if words:

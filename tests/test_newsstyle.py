@@ -1,0 +1,118 @@
+"""News conventions (service/newsstyle.py): formulas pre-rendered and checked, invented agents flagged and
+re-translated, datelines rendered without the model.
+
+Tests that plan jobs use the tiny random-weight chat model from conftest only to build prompts; the model's
+answers are written by hand, so what is checked is the checks' own behaviour."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import checks, newsstyle
+from service.backends import Generation
+from service.glossary import Glossary
+from service.ingest import from_text
+from service.pipeline import Pipeline
+
+PAGE = ("海关监管作业场所通过验收\n\n本报讯(融媒记者 俞梦婷)12月23日,记者从相关部门了解到,作业场所日前通过现场验收,"
+        "将于12月31日前投入运营。\n")
+
+
+@pytest.fixture(scope="module")
+def pipe(tiny_chat, tmp_path_factory):
+    return Pipeline(tiny_chat, cache_path=tmp_path_factory.mktemp("c") / "c.sqlite", log=lambda m: None)
+
+
+def test_formulas_are_found_with_their_slot_and_not_inside_a_date():
+    text = "12月23日,记者从市民政局了解到,该局日前获评先进集体,须于12月31日前完成。图为活动现场。"
+    found = {m.formula.zh: m for m in newsstyle.find_formulas(text)}
+    assert set(found) == {"记者从…了解到", "日前", "图为"}  # 12月31日前 is "before December 31", not "recently"
+    m = found["记者从…了解到"]
+    assert text[m.start:m.end] == "记者从市民政局了解到"
+    # the fixed pieces are rendered; the slot (市民政局) is left for the glossary and the model
+    assert [(text[s:e], en) for s, e, en in m.pieces] == [("记者从", "the reporter learned from"), ("了解到", "")]
+    assert text.index("日前") == found["日前"].start
+
+
+def test_every_shipped_formula_and_agent_row_loads():
+    forms = newsstyle.formulas()
+    assert len(forms) >= 10 and all(f.accept and f.pattern.pattern for f in forms)
+    assert all(a.en and a.zh for a in newsstyle.agents())
+
+
+def test_the_model_reads_formulas_in_english_and_the_slot_in_chinese(pipe):
+    item = pipe.preprocess(from_text(PAGE))[0]
+    text = pipe.repair.prerender(item, item.paragraphs[0])
+    assert text.startswith("December 23,the reporter learned from相关部门,作业场所recently通过")
+    assert "12月31日前" not in text and "December 31前" in text  # the date is rendered; 前 is not "recently"
+
+
+def _english(pipe, translation: str):
+    d = pipe.generator.plan(pipe.preprocess(from_text(PAGE))[0])
+    for j in d.jobs:
+        text = {"headline": "Customs site passes inspection", "translate": translation}.get(j.role, "作业场所通过验收。")
+        j.result = Generation(text, len(text.split()), True, 0.0)
+    return d
+
+
+def test_an_invented_agent_is_flagged_and_retranslated_with_the_reason(pipe):
+    """The seed page's error: 记者从相关部门了解到 rendered as 'the Chinese government reported'."""
+    d = _english(pipe, "On December 23, the Chinese government reported that the site recently passed the on-site "
+                       "inspection and will start operating before December 31.")
+    found = checks.check_passage(d.of("translate")[0].source, d.of("translate")[0].result.text, pipe.context, d.item)
+    agent = [f for f in found if f.category == "agent"]
+    assert [f.found for f in agent] == ["Chinese government"]
+    formula = next(f for f in found if f.category == "formula" and f.text == "记者从…了解到")
+    assert not formula.ok and formula.expected == "the reporter learned from …"
+    repairs = pipe.repair.followup(d, pipe.generator)
+    assert repairs and repairs[0].replaces == ("translate", (0, 0))
+    prompt = repairs[0].input[-1]["content"]
+    assert "it wrote 'Chinese government', but the Chinese names no such source" in prompt
+    _, flags = checks.check_facts(d, pipe.context)
+    kinds = {f["kind"]: f for f in flags}
+    assert kinds["agent_unsupported"]["found"] == "Chinese government"
+    assert kinds["agent_unsupported"]["field"] == "translation" and kinds["agent_unsupported"]["span"]
+    assert kinds["formula_missing"]["severity"] == "info"
+
+
+def test_a_faithful_rendering_passes_both_checks(pipe):
+    d = _english(pipe, "On December 23, the reporter learned from the relevant departments that the site recently "
+                       "passed the on-site inspection and will start operating before December 31.")
+    found = checks.check_passage(d.of("translate")[0].source, d.of("translate")[0].result.text, pipe.context, d.item)
+    assert not [f for f in found if f.category in ("agent", "formula") and not f.ok]
+    assert {f.text for f in found if f.category == "formula"} == {"记者从…了解到", "日前"}
+    assert pipe.repair.followup(d, pipe.generator) == []  # nothing to re-translate
+
+
+@pytest.mark.parametrize("source, english, flagged", [
+    ("市政府表示", "The city government said", []),
+    ("据介绍，项目已完工", "Officials said the project is finished", ["Officials"]),
+    ("据介绍，项目已完工", "According to the briefing, the project is finished", []),
+    ("公安机关提醒", "The police reminded", []),
+    ("据悉，活动吸引了市民", "State media reported that the event drew residents", ["State media"]),
+])
+def test_agents_need_a_chinese_word_that_names_them(source, english, flagged):
+    assert [said for said, _ in newsstyle.unsupported_agents(source, english)] == flagged
+
+
+@pytest.mark.parametrize("dateline, en, checked", [
+    ("本报讯", "(Staff report)", True),
+    ("本报北京1月2日讯", "Beijing, January 2 (Staff report)", True),
+    ("本报太原2000年12月31日电", "Taiyuan, December 31, 2000 (Staff report)", True),
+    ("新华社金边12月31日电", "Phnom Penh, December 31 (Xinhua)", True),
+    ("本报哈尔滨12月31日电", "Harbin, December 31 (Staff report)", True),
+    ("本报涿州1月2日电", "Zhuozhou, January 2 (Staff report)", False),  # not in the glossary: pinyin, flagged
+    ("本报澳门电", "Macao (Staff report)", True),
+])
+def test_datelines_are_rendered_without_the_model(dateline, en, checked):
+    d = newsstyle.dateline_en(dateline, Glossary.load())
+    assert (d.en, d.place_checked) == (en, checked)
+
+
+def test_records_carry_the_dateline_in_english_and_flag_a_guessed_place(pipe):
+    page = "验收通过\n\n本报涿州1月2日电(记者余继军)作业场所通过现场验收。\n\n另一条消息\n\n本报讯 作业场所通过验收。\n"
+    recs = pipe.process(from_text(page))
+    assert [r["dateline_en"] for r in recs] == ["Zhuozhou, January 2 (Staff report)", "(Staff report)"]
+    guessed = [f for f in recs[0]["flags"] if f["kind"] == "dateline_place_unverified"]
+    assert guessed and guessed[0]["found"] == "涿州" and guessed[0]["field"] == "byline"
+    assert not [f for f in recs[1]["flags"] if f["kind"].startswith("dateline")]
