@@ -126,7 +126,8 @@ def cmd_batch(args) -> int:
         print(f"newsdesk: {d.path} is written as {d.name}.* (another input has the same file name)", file=sys.stderr)
     pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
-                    glossary=args.glossary or (), repair=not args.no_repair, summary_length=args.summary_length)
+                    glossary=args.glossary or (), repair=not args.no_repair, summary_length=args.summary_length,
+                    ocr_fix=not args.no_ocr_fix)
     written = 0
     for doc in docs:
         bar = tqdm(desc=doc.name, unit="article", total=None, file=sys.stderr, dynamic_ncols=True)
@@ -190,7 +191,9 @@ def cmd_archive(args) -> int:
 
 
 def _print_item(it, indent: str = "") -> None:
-    head = " / ".join(x for x in (it.kicker, it.headline, *it.subheads) if x)
+    printed = it.printed  # the text as printed; the corrections the model reads are listed with `~`
+    head = " / ".join(x for x in (printed.get("kicker", it.kicker), printed.get("headline", it.headline),
+                                  *printed.get("subheads", it.subheads)) if x)
     print(f"{indent}[{it.index}] {it.kind} {it.span[0]}-{it.span[1]}  {head}")
     if it.dateline or it.byline:
         people = ", ".join(f"{p.name} ({p.role})" for p in it.people)
@@ -199,8 +202,11 @@ def _print_item(it, indent: str = "") -> None:
         for sub in it.items:
             _print_item(sub, indent + "    ")
     else:
-        for p in it.paragraphs:
+        for p in printed.get("paragraphs", it.paragraphs):
             print(f"{indent}    | {p}")
+    for c in it.corrections:
+        print(f"{indent}    ~ {c['kind']} {c['span'][0]}-{c['span'][1]}: {c['original']} → {c['corrected']} "
+              "(the model reads the corrected text)")
     for f in it.flags:
         where = f" {f['span'][0]}-{f['span'][1]}" if f.get("span") else ""
         print(f"{indent}    ! {f['kind']}{where}: {f['message']}")
@@ -398,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES, help="largest accepted input file")
     model_opts(b)
     fact_opts(b)
+    b.add_argument("--no-ocr-fix", action="store_true",
+                   help="the model reads the text as printed: OCR defects are flagged, none corrected")
     b.set_defaults(func=cmd_batch)
 
     a = sub.add_parser("archive", help="run a folder tree of issues on Ray (this machine, or a cluster)",

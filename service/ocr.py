@@ -1,9 +1,10 @@
-"""OCR defect flags: characters that are likely doubled, dropped or swapped by the OCR.
+"""OCR defects: characters that are likely doubled, dropped or swapped by the OCR, flagged, and corrected in the
+text the model reads when the evidence is strong.
 
-Nothing here changes the text. Each finding becomes a flag on its item with the original-file span of the
-suspicious text (`found`), a message that says what the evidence is, and a suggested reading (`expected`) only
-when there is evidence for one. The evidence comes from the jieba dictionary (word frequencies from a large
-general corpus) and from the page itself (the same word written in full elsewhere on the page):
+Each finding becomes a flag on its item with the original-file span of the suspicious text (`found`), a message
+that says what the evidence is, and a suggested reading (`expected`). The evidence comes from the jieba
+dictionary (word frequencies from a large general corpus) and from the page itself (the same word written in full
+elsewhere on the page):
 
 - doubled: 出海口口 -- a word (出海口) is followed by its own last character standing alone, and the doubled
   pair (口口) is not a common word;
@@ -14,8 +15,33 @@ general corpus) and from the page itself (the same word written in full elsewher
 
 The rules are conservative on purpose: a false alarm costs a reader's time on every page.
 
+Corrections. A finding whose rule the evidence supports well is also applied to the text the model reads (the
+item's paragraphs and heading lines: `Item.correct`), so that the translation does not say "gold five
+product". The page as printed is never changed: the item keeps it (`Item.printed`; in the record `headline`,
+`paragraphs` and `text`), lists each change in `Item.corrections` ({kind, original, corrected, span, evidence},
+the span in the original file), and `Item.locate` maps offsets in the corrected text back onto the file. The flag
+of an applied correction says that the model read the corrected form; every other flag says why the text was left
+as it is. Which findings are applied (`Defect.confident`) was decided on clean text, where every flag is a false
+alarm (588,815 characters: pku-news-raw, which the rules were developed on, and the Chinese of WMT17/18, TICO-19
+and FLORES-200 as held-out text), and on the development pages (scripts/ocr_corrections.py;
+bench/results/20261202-ocr-corrections.json has the figures and a verdict on each correction):
+
+- doubled: applied. The evidence is in the text itself (a word, then its own last character alone, the pair not
+  a word); on the clean text it fired twice, once on a real typo (运动员员) and once across a line break that
+  line repair had removed (功能 / 能以…): so it is not applied across such a break, which may be real (a rule
+  added after seeing that held-out case).
+- swapped: applied when the found pair is written nowhere else on the page. A slip of the OCR is not repeated
+  verbatim; a pair that recurs is the text's own (阴转 in a weather table that also writes 转阴). One wrong
+  correction is left on the held-out text (日本高品油, high-grade oil, read as 高油品).
+- dropped: never applied, a flag only. Nothing the rule can see tells 安管理 (for 安全管理) on the seed page from
+  安峰山 (a spokesman's name) or 免下车 (drive-through) on clean text: the same character, the same kind of
+  evidence. On the held-out clean text it fires 27 times, every one a wrong insertion had it been applied. A
+  summary that copies such a defect is written again (checks.summary_problems, `summary_ocr_copied`).
+
+Two findings on the same characters: the first one is applied.
+
 This is a step of its own after segmentation (`flag_items`, called at the end of `segment.segment`): it reads the
-items' text and offsets and adds flags, and knows nothing else of how the page was split.
+items' text and offsets, adds flags and applies corrections, and knows nothing else of how the page was split.
 """
 
 from __future__ import annotations
@@ -98,6 +124,8 @@ class Defect:
     found: str
     expected: str
     evidence: str
+    confident: bool = True  # strong enough to correct the text the model reads
+    doubt: str = ""  # why not, when not
 
 
 def _single(w: str) -> bool:
@@ -130,9 +158,13 @@ def find_defects(text: str, page: Page) -> list[Defect]:
                 and not any(c in _FREE and c not in _NUMERALS for c in (w, nxt))):
             swapped = nxt + w
             if not _freq(w + nxt) and _freq(swapped) >= WORD_MIN and words[swapped] >= 2:
+                repeats = page.text.count(w + nxt)
                 out.append(Defect("swapped", pos, nxt_pos + 1, w + nxt, swapped,
                                   f"'{w}{nxt}' is not a word; '{swapped}' is (dictionary frequency "
-                                  f"{_freq(swapped)}) and is written {words[swapped]} times elsewhere on this page"))
+                                  f"{_freq(swapped)}) and is written {words[swapped]} times elsewhere on this page",
+                                  confident=repeats <= 1,
+                                  doubt=f"'{w}{nxt}' itself is written {repeats} times on this page, and a slip of "
+                                        "the OCR is not repeated verbatim"))
                 continue
         # dropped: (的) 安 管理 -> 安全 管理: a character that is not a word, not an affix, and not part of an
         # unknown word with the character before it, in front of a word; the same sequence is on the page more
@@ -152,7 +184,9 @@ def find_defects(text: str, page: Page) -> list[Defect]:
             cand, n = best
             out.append(Defect("dropped", pos, nxt_pos + 2, w + nxt[:2], cand + nxt[:2],
                               f"'{w}' does not stand alone as a word here; '{cand}' (dictionary frequency "
-                              f"{_freq(cand)}) is written {n} times elsewhere on this page"))
+                              f"{_freq(cand)}) is written {n} times elsewhere on this page",
+                              confident=False, doubt="a dropped character is never inserted: on clean text this "
+                                                     "rule also fires on names and terms such as 安峰山 and 免下车"))
     return out
 
 
@@ -163,25 +197,47 @@ _MESSAGES = {
 }
 
 
-def flags(item, page: Page) -> list[dict]:
-    """OCR defect flags for an item's headline lines and paragraphs, with original-file spans."""
+def flags(item, page: Page, correct: bool = True) -> list[dict]:
+    """OCR defect flags for an item's headline lines and paragraphs, with original-file spans; with `correct`,
+    the confident findings are applied to the text the model reads (`Item.correct`) and listed in
+    `item.corrections`."""
     out = []
-    pieces = [(b.text, lambda a, z, b=b: [b.orig(a), b.orig(z - 1) + 1]) for b in item.head_blocks]
-    pieces += [(p, lambda a, z, k=k: item.locate(k, a, z)) for k, p in enumerate(item.paragraphs)]
-    for text, locate in pieces:
+    pieces = [(b.text, None, b, lambda a, z, b=b: [b.orig(a), b.orig(z - 1) + 1]) for b in item.head_blocks]
+    # offsets in the printed paragraph: locate before any correction is applied to it
+    pieces += [(p, k, None, lambda a, z, k=k: item.locate(k, a, z)) for k, p in enumerate(item.paragraphs)]
+    for text, paragraph, block, locate in pieces:
+        fixes, taken = [], []
+        joins = (block or item.sources[paragraph][0]).joins  # original offsets of line breaks line repair removed
         for d in find_defects(text, page):
+            span = locate(d.start, d.end)
+            free = not any(a < d.end and d.start < z for a, z in taken)  # never two changes to one character
+            broken = any(span[0] < j < span[1] for j in joins)
+            applied = correct and d.confident and free and not broken
+            if applied:
+                fixes.append((d.start, d.end, d.expected))
+                taken.append((d.start, d.end))
+                item.corrections.append({"kind": f"ocr_{d.kind}", "original": d.found, "corrected": d.expected,
+                                         "span": span, "evidence": d.evidence})
+                tail = f"The model read '{d.expected}'."
+            else:
+                why = (d.doubt if not d.confident else "it overlaps another correction" if not free else
+                       "it runs across a line break, which may be real" if broken else "corrections are turned off")
+                tail = f"The text is left as it is ({why})."
             out.append({
                 "kind": f"ocr_{d.kind}", "severity": "warning",
                 "message": f"{_MESSAGES[d.kind]}: '{d.found}' probably should read '{d.expected}' "
-                           f"({d.evidence}). The text is left as it is.",
-                "span": locate(d.start, d.end), "found": d.found, "expected": d.expected,
+                           f"({d.evidence}). {tail}",
+                "span": span, "found": d.found, "expected": d.expected, "applied": applied,
             })
+        if fixes:
+            item.correct(paragraph, block, fixes)
     return out
 
 
-def flag_items(items, texts: list[str]) -> None:
+def flag_items(items, texts: list[str], correct: bool = True) -> None:
     """The OCR step: add OCR defect flags to each of `items` (segment.Item objects: articles, not furniture), with
-    the evidence of the whole page, `texts` (the text of each of its paragraphs and headline lines)."""
+    the evidence of the whole page, `texts` (the text of each of its paragraphs and headline lines), and, with
+    `correct`, apply the confident ones to the text the model reads."""
     page = page_evidence(texts)
     for it in items:
-        it.flags.extend(flags(it, page))
+        it.flags.extend(flags(it, page, correct))

@@ -223,8 +223,19 @@ def to_markdown(issue: str, records: list[dict]) -> str:
         lines += ["", "### 摘要", "", r["summary"] or "—", "", "### Translation", "", r["translation"] or "—", ""]
         if r["flags"]:
             lines += [_flag_line(f) for f in r["flags"]] + [""]
+        lines += _corrections_lines(r)
         lines += ["<details><summary>原文</summary>", "", r["text"].replace("\n", "\n\n"), "", "</details>", ""]
     return "\n".join(lines)
+
+
+def _corrections_lines(r: dict) -> list[str]:
+    """The OCR corrections the model read (service/ocr.py), one line each; 原文 below stays the text as printed."""
+    fixes = r.get("corrections") or []
+    if not fixes:
+        return []
+    return (["OCR corrections (the model read the corrected text; 原文 is as printed):", ""]
+            + [f"- {c['original']} → {c['corrected']} ({c['kind']}, chars {c['span'][0]}–{c['span'][1]})"
+               for c in fixes] + [""])
 
 
 def report_path(out_dir: str | Path, issue: str) -> Path:

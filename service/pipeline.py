@@ -68,15 +68,17 @@ class Pipeline:
                  batch_size: int | None = None, runtime: str | None = None,
                  cache_path: str | Path | None = "default", device: str | None = None,
                  log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True,
-                 summary_length: str = "standard"):
+                 summary_length: str = "standard", ocr_fix: bool = True):
         """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
         but neither pre-renders facts in the prompts nor re-translates (for comparisons). `runtime`: llama.cpp or
         transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's);
         `summary_length`: standard (2-4 sentences) or short (one headline-like line), see generate.SUMMARY_LENGTHS.
+        `ocr_fix=False`: the model reads the page as printed, OCR defects flagged but not corrected (service/ocr.py).
         Pipelines of one process share each loaded model and its generation queue (service/scheduler.py)."""
         if summary_length not in SUMMARY_LENGTHS:
             raise InputError(f"summary length {summary_length!r} is not known; choose {' or '.join(SUMMARY_LENGTHS)}.")
         self.summary_length = summary_length
+        self.ocr_fix = ocr_fix
         self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
         self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)  # so does a bad cache
         self.translate_profile = model if isinstance(model, Profile) else resolve(model)
@@ -116,8 +118,10 @@ class Pipeline:
     # preprocess --------------------------------------------------------------------------------------
     def preprocess(self, doc: ingest.Document) -> list[Item]:
         """The page's items, less page furniture (headers, footers, continuation markers): not articles, nothing
-        to summarise or translate. Item indexes stay page positions, as in `newsdesk segment`."""
-        items = segment(doc.text)
+        to summarise or translate. Item indexes stay page positions, as in `newsdesk segment`. The OCR step in
+        segmentation corrects the text the model reads where the evidence is strong (unless `ocr_fix` is off);
+        the records keep the text as printed and list the corrections."""
+        items = segment(doc.text, ocr_fix=getattr(self, "ocr_fix", True))  # (callable without a model)
         attach_document_flags(items, doc)
         return [it for it in items if it.kind not in SKIP_KINDS]
 
@@ -131,9 +135,12 @@ class Pipeline:
     def provenance(self, doc: ingest.Document) -> dict:
         """What an issue's outputs were made from (written into its report as `run`): the same source text, model,
         runtime and prompt versions give the same records, so `newsdesk archive` skips a set whose `run` matches."""
-        return {"source_sha256": doc.sha256, "model": self.translate_profile.name, "runtime": self.runtime,
-                "summary_model": self.summary_profile.name, "prompt_version": self.prompt_version(),
-                "newsdesk": __version__}
+        run = {"source_sha256": doc.sha256, "model": self.translate_profile.name, "runtime": self.runtime,
+               "summary_model": self.summary_profile.name, "prompt_version": self.prompt_version(),
+               "newsdesk": __version__}
+        if not self.ocr_fix:  # the model read other text
+            run["ocr_fix"] = False
+        return run
 
     def postprocess(self, doc: ingest.Document, d: Draft) -> dict:
         it = d.item

@@ -207,6 +207,21 @@ def _facts(rec: dict) -> str:
             f"{counts['checked']} checked — {esc(parts)}</div>")
 
 
+def _corrections(rec: dict) -> str:
+    """The OCR corrections the model read (service/ocr.py), a line each (安管理 → 安全管理); the source text above
+    them stays as printed."""
+    rows = "".join(f'<li data-kind="{esc(c.get("kind", ""))}"><span lang="zh">{esc(c.get("original", ""))} → '
+                   f'{esc(c.get("corrected", ""))}</span> <span class="nd-flag-where">chars '
+                   f'{esc(c["span"][0] if c.get("span") else "?")}–{esc(c["span"][1] if c.get("span") else "?")}'
+                   "</span></li>" for c in rec.get("corrections") or [])
+    return (f'<div class="nd-corrections">OCR corrections (the model read the corrected text):<ul>{rows}</ul></div>'
+            if rows else "")
+
+
+# the text the model read is the printed text with the corrections listed above: not repeated under "More fields"
+_SHOWN |= {"kicker_read", "headline_read", "subheads_read", "paragraphs_read", "corrections"}
+
+
 def card(rec: dict, source: str | None = None) -> str:
     """One finished article. `source` is the whole original text (the pasted page), for quoting flagged spans."""
     flags = rec.get("flags") or []
@@ -241,7 +256,8 @@ def card(rec: dict, source: str | None = None) -> str:
              f'<div class="nd-text nd-summary-text" lang="zh">{esc(rec.get("summary") or "—")}</div>'
              f'{_flags(rec, "summary", source)}'
              f'<details class="nd-source" open><summary>原文 · source text (chars {span[0]}–{span[1]})</summary>'
-             f'<div class="nd-text" lang="zh">{original}</div></details>{_flags(rec, "source", source)}</section>'
+             f'<div class="nd-text" lang="zh">{original}</div></details>{_corrections(rec)}'
+             f'{_flags(rec, "source", source)}</section>'
              f'<section class="nd-translation"><h4>English translation</h4>{_translation(rec, source)}'
              "</section></div>")
     extra = {k: v for k, v in rec.items() if k not in _SHOWN}
@@ -298,5 +314,7 @@ CSS = """
 .nd-source mark { background: #fde68a; }
 .nd-extra th { text-align: left; padding-right: 12px; vertical-align: top; }
 .nd-wait { color: var(--body-text-color-subdued); font-style: italic; }
+.nd-corrections { margin: 6px 0; font-size: .9em; }
+.nd-corrections ul { margin: 2px 0 0 1.2em; }
 #nd-status.nd-error-text, .nd-error-text { color: #b91c1c; }
 """

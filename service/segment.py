@@ -160,34 +160,117 @@ class Item:
     # each paragraph's block and the number of leading block characters cut from it (a dateline)
     sources: list[tuple[Block, int]] = field(default_factory=list, repr=False)
     head_blocks: list[Block] = field(default_factory=list, repr=False)
+    # OCR corrections applied to the text the model reads (ocr.py): {kind, original, corrected, span, evidence}
+    corrections: list[dict] = field(default_factory=list)
+    # the text as printed once a correction is applied ("kicker", "headline", "subheads", "paragraphs"): the
+    # fields of those names above hold what the model reads
+    printed: dict = field(default_factory=dict, repr=False)
+    # per corrected paragraph, its edits (read start, read end, printed start, printed end), in order
+    edits: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict, repr=False)
+
+    def printed_span(self, paragraph: int, start: int, end: int) -> tuple[int, int]:
+        """Characters [start, end) of a paragraph as read (after OCR corrections) -> the same characters in the
+        paragraph as printed. A span that starts or ends inside a corrected stretch takes in all of it."""
+        def back(k: int, side: str) -> int:
+            shift = 0
+            for r0, r1, o0, o1 in self.edits.get(paragraph, ()):
+                if (k < r0) if side == "start" else (k <= r0):
+                    break
+                if (k < r1) if side == "start" else (k <= r1):
+                    return o0 if side == "start" else o1
+                shift = o1 - r1
+            return k + shift
+        a = back(start, "start")
+        return a, (max(a, back(end, "end")) if end > start else a)
 
     def locate(self, paragraph: int, start: int, end: int) -> list[int]:
-        """Original-text span of characters [start, end) of a paragraph."""
+        """Original-text span of characters [start, end) of a paragraph as the model reads it (OCR corrections
+        applied: see `printed_span`)."""
         block, cut = self.sources[paragraph]
+        start, end = self.printed_span(paragraph, start, end)
         return [block.orig(start + cut), block.orig(max(start, end - 1) + cut) + (1 if end > start else 0)]
+
+    def correct(self, paragraph: int | None, block: Block | None, fixes: list[tuple[int, int, str]]) -> None:
+        """Apply OCR corrections to the text the model reads: `fixes` (start, end, new text) in printed offsets,
+        not overlapping, to paragraph `paragraph` or to the heading line `block` (kicker, headline or subhead).
+        The printed text stays in `printed`; `locate` keeps mapping onto the original file."""
+        self.printed.setdefault("kicker", self.kicker)
+        self.printed.setdefault("headline", self.headline)
+        self.printed.setdefault("subheads", list(self.subheads))
+        self.printed.setdefault("paragraphs", list(self.paragraphs))
+        if paragraph is not None:
+            text, edits = _rewrite(self.printed["paragraphs"][paragraph], fixes)
+            self.paragraphs[paragraph] = text
+            self.edits[paragraph] = edits
+        elif block is not None:
+            text, _ = _rewrite(block.text, fixes)
+            if self.printed["kicker"] == block.text:
+                self.kicker = text
+            if self.printed["headline"] == block.text:
+                self.headline = text
+            self.subheads = [text if old == block.text else s
+                             for s, old in zip(self.subheads, self.printed["subheads"])]
 
     @property
     def text(self) -> str:
         return "\n".join(self.paragraphs)
 
     def as_dict(self) -> dict:
+        """The item as printed (`kicker`, `headline`, `subheads`, `paragraphs`, `text`: the page's text, never
+        changed) and as the model reads it (`kicker_read`, `headline_read`, `subheads_read`, `paragraphs_read`: OCR
+        corrections applied, the same text when there are none), with the corrections themselves."""
+        paragraphs = self.printed.get("paragraphs", self.paragraphs)
         d = {
             "index": self.index,
             "kind": self.kind,
-            "kicker": self.kicker,
-            "headline": self.headline,
-            "subheads": self.subheads,
+            "kicker": self.printed.get("kicker", self.kicker),
+            "headline": self.printed.get("headline", self.headline),
+            "subheads": self.printed.get("subheads", self.subheads),
             "dateline": self.dateline,
             "byline": self.byline,
             "people": [p.as_dict() for p in self.people],
-            "paragraphs": self.paragraphs,
-            "text": self.text,
+            "paragraphs": paragraphs,
+            "text": "\n".join(paragraphs),
             "span": list(self.span),
+            "kicker_read": self.kicker,
+            "headline_read": self.headline,
+            "subheads_read": self.subheads,
+            "paragraphs_read": self.paragraphs,
+            "corrections": self.corrections,
         }
-        d["items"] = [{k: v for k, v in it.as_dict().items() if k not in ("index", "text", "items")}
-                      for it in self.items]
+        d["items"] = [{k: v for k, v in it.as_dict().items() if k not in _NOT_IN_PARTS} for it in self.items]
         d["flags"] = self.flags
         return d
+
+
+# a brief's short items are listed as printed; the text read and its corrections are the brief's own
+_NOT_IN_PARTS = ("index", "text", "items", "kicker_read", "headline_read", "subheads_read", "paragraphs_read", "corrections")
+
+
+def _rewrite(text: str, fixes: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """`text` with `fixes` (start, end, new) applied, and each change as the smallest edit (read start, read end,
+    printed start, printed end): 安管理 -> 安全管理 is 全 inserted, taken with the 安 before it so that the read
+    characters map onto printed ones; 出海口口 -> 出海口 is one 口 removed."""
+    out, edits, at, shift = [], [], 0, 0
+    for start, end, new in sorted(fixes):
+        old = text[start:end]
+        p = 0
+        while p < min(len(old), len(new)) and old[p] == new[p]:
+            p += 1
+        q = 0
+        while q < min(len(old), len(new)) - p and old[len(old) - 1 - q] == new[len(new) - 1 - q]:
+            q += 1
+        if p + q == len(old) and len(new) > len(old):  # a pure insertion: take in a neighbour
+            p, q = (p - 1, q) if p else (p, q - 1)
+        o0, o1 = start + p, end - q
+        r0 = o0 + shift
+        r1 = r0 + len(new) - p - q
+        out.append(text[at:start] + new)
+        at = end
+        edits.append((r0, r1, o0, o1))
+        shift += len(new) - len(old)
+    out.append(text[at:])
+    return "".join(out), edits
 
 
 # --- lines --------------------------------------------------------------------------------------------------
@@ -542,8 +625,9 @@ class _Group:
     continued_from: Block | None = None
 
 
-def segment(text: str) -> list[Item]:
-    """The items of a page, in page order, each with its flags: the layout's, then the OCR step's (ocr.py)."""
+def segment(text: str, ocr_fix: bool = True) -> list[Item]:
+    """The items of a page, in page order, each with its flags: the layout's, then the OCR step's (ocr.py), which
+    also corrects the text the model reads where the page's evidence is strong (`ocr_fix=False`: flags only)."""
     blocks = repair_lines(text)
     roles = [_role(b) for b in blocks]
     unpunctuated = _unpunctuated(blocks, roles)
@@ -604,7 +688,8 @@ def segment(text: str) -> list[Item]:
         it.flags.append({"kind": "no_headline", "severity": "warning", "span": list(it.span), "message":
                          "no sentence on this page ends with a full stop (punctuation lost in OCR?), so a line "
                          "without one says nothing about a headline: the page is kept as one article."})
-    ocr.flag_items([it for it in items if it.kind not in SKIP_KINDS], [b.text for b in blocks if not b.furniture])
+    ocr.flag_items([it for it in items if it.kind not in SKIP_KINDS], [b.text for b in blocks if not b.furniture],
+                   correct=ocr_fix)
     return items
 
 
