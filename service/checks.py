@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from . import facts as F
 from .chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from .generate import Draft, Job
-from .glossary import Glossary
+from .glossary import Glossary, normalise_en
 from .names import find_people, name_variants, pinyin_name
 from .newsstyle import Match, find_formulas, unsupported_agents
 from .segment import Item
@@ -47,7 +47,8 @@ def flag(kind: str, message: str, *, span=None, expected=None, found=None, sever
 
 def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list[int] | None:
     """Original-file span of characters [start, end) of a job's source (default: all of it). Exact for body
-    chunks and their repairs; a headline maps into the item's first line; other jobs get the whole item."""
+    chunks and their repairs; a headline part maps into its line (when the line is printed as read); other jobs
+    get the whole item."""
     end = len(job.source) if end is None else end
     if job.replaces and job.role == "repair":  # one sentence of a re-translated passage
         target = next((j for j in d.jobs if (j.role, j.seq) == job.replaces), None)
@@ -58,8 +59,11 @@ def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list
         p, c = job.seq[0], job.seq[1]
         before = sum(len(j.source) for j in d.of("translate") if j.seq[0] == p and j.seq[1] < c)
         return d.item.locate(p, before + start, before + end)
-    if job.role == "headline" and end <= len(d.item.headline) and (start, end) != (0, len(job.source)):
-        return [d.item.span[0] + start, d.item.span[0] + end]
+    if job.role == "headline":  # a part of the heading: where it is printed on its line
+        for b in d.item.head_blocks:
+            at = b.text.find(job.source)
+            if at >= 0 and end > start:
+                return [b.orig(at + start), b.orig(at + end - 1) + 1]
     return list(d.item.span)
 
 
@@ -164,7 +168,8 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
 
 def summary_numbers(d: Draft, summary: str) -> list[tuple]:
     """The numbers of a Chinese summary (weak ones left out), each with whether the article has it."""
-    article = F.zh_atoms(F.extract_zh("\n".join([d.item.headline, *d.item.subheads, *d.item.paragraphs])))
+    article = F.zh_atoms(F.extract_zh("\n".join([d.item.kicker, d.item.headline, *d.item.subheads,
+                                                  *d.item.paragraphs])))
     return [(f, all(F.grounded(a, article) for a in f.atoms)) for f in F.extract_zh(summary) if not f.weak]
 
 
@@ -232,7 +237,7 @@ class Context:
             if len(self._people) > 256:
                 self._people.clear()
             known = tuple(p.name for p in item.people if CJK.match(p.name))
-            found = find_people("\n".join([item.headline, *item.subheads, item.text]), known)
+            found = find_people("\n".join([item.kicker, item.headline, *item.subheads, item.text]), known)
             self._people[key] = {n: pinyin_name(n) for n in [*known, *(name for _, _, name in found)]}
         return self._people[key]
 
@@ -382,7 +387,38 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
                 rec["found"] = f.found
             records.append(rec)
     s_recs, s_flags = check_summary_facts(d)
-    return records + s_recs, flags + s_flags
+    return records + s_recs, flags + check_consistency(d, ctx) + s_flags
+
+
+def check_consistency(d: Draft, ctx: Context) -> list[dict]:
+    """A glossary term rendered in more than one way in one article (江南街道 as 'Jiangnan Subdistrict' in one
+    paragraph and 'Jiangnan Street' in another), though each rendering is accepted on its own. A shorter form
+    inside a longer one used elsewhere ('Jiangnan' after 'Jiangnan Subdistrict') is a second mention, not a
+    change. Names need no such check: each is written in place, the same way, in every passage (service/repair.py)."""
+    uses: dict[str, list[tuple[str, Job]]] = {}
+    entries = {}
+    for job, _ in passages(d):
+        english = normalise_en(d.text(job))
+        for _, _, entry in ctx.passage_terms(d.item, job.source)[1]:
+            present = [a for a in entry.accept if normalise_en(a) in english]
+            if present:
+                uses.setdefault(entry.zh, []).append((max(present, key=len), job))
+                entries[entry.zh] = entry
+    flags = []
+    for zh, found in uses.items():
+        forms = list(dict.fromkeys(form for form, _ in found))
+        distinct = [f for f in forms if not any(f != g and normalise_en(f) in normalise_en(g) for g in forms)]
+        if len(distinct) < 2:
+            continue
+        where = "; ".join(f"'{form}' in {_where(job)}" for form, job in found if form in distinct)
+        flags.append(flag("inconsistent_rendering", f"{zh} is rendered in more than one way in this article ({where}); "
+                          f"the glossary's rendering is '{entries[zh].en}'.", span=job_span(d, found[-1][1]),
+                          expected=entries[zh].en, found=" | ".join(distinct), severity="info", field="translation"))
+    return flags
+
+
+def _where(job: Job) -> str:
+    return "the headline" if job.role == "headline" else f"paragraph {job.seq[0] + 1}"
 
 
 def _fact_flag(f: Finding, where: str, span, retried: bool) -> dict:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from .backends import Backend, Generation
 from .cache import Cache, make_key
 from .chinese import fill_in, split_clauses, split_sentences
+from .headlines import KICKER, MAIN, PHOTO_LABEL, SUBHEAD, HeadPart, heading_parts
 from .segment import Item
 
 HINTS_TOKENS = 64  # room kept in a translation prompt for hints (renderings of the passage's facts and terms)
@@ -77,6 +78,7 @@ class Draft:
 
     item: Item
     jobs: list[Job] = field(default_factory=list)
+    heading: list[HeadPart] = field(default_factory=list)  # the headline job with seq (k,) translates heading[k]
     # (role, seq) of a headline or translate job -> text used instead of its result: a follow-up (the repair in
     # service/repair.py) re-translated it and the new attempt checked better
     revised: dict[tuple, str] = field(default_factory=dict)
@@ -100,9 +102,26 @@ class Draft:
         """The output that stands for this job: the chosen attempt, with the Chinese words it left filled in."""
         return fill_in(self.chosen(job), self.filled)
 
+    def heading_en(self) -> list[tuple[HeadPart, str]]:
+        """Each part of the heading (kicker, main headline, subheads) with its English, in page order."""
+        done = {j.seq[0]: j for j in self.of("headline")}
+        return [(p, self.text(done[k]).strip()) for k, p in enumerate(self.heading) if k in done]
+
+    def _heading(self, role: str) -> list[str]:
+        return [en for p, en in self.heading_en() if p.role == role]
+
     @property
     def headline_en(self) -> str:
-        return " ".join(self.text(j) for j in self.of("headline"))
+        """The main headline in English (the kicker and subheads are `kicker_en` and `subheads_en`)."""
+        return " ".join(self._heading(MAIN))
+
+    @property
+    def kicker_en(self) -> str:
+        return "; ".join(self._heading(KICKER))
+
+    @property
+    def subheads_en(self) -> list[str]:
+        return self._heading(SUBHEAD)
 
     @property
     def translation(self) -> str:
@@ -169,7 +188,7 @@ class Generator:
     def _overhead_tokens(self, task: str, template: str) -> int:
         if (task, template) not in self._overhead:
             b = self.backends[task]
-            _, empty = self.render(task, template, text="", headline="", notes="")
+            _, empty = self.render(task, template, text="", headline="", notes="", part="")
             self._overhead[(task, template)] = len(b.encode(empty))
         return self._overhead[(task, template)]
 
@@ -229,9 +248,12 @@ class Generator:
     def plan(self, item: Item, roles: frozenset[str] | set[str] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
         d = Draft(item, summary_length=self.summary_length)
-        heading = "\n".join([item.headline, *item.subheads]).strip()
-        if heading and "headline" in roles:
-            d.jobs.append(self.job(item, "headline", (0,), "translate", heading, **self._hints(item, heading)))
+        if "headline" in roles:  # each part of the heading on its own, told which part it is
+            d.heading = heading_parts(item)
+            for k, part in enumerate(d.heading):
+                label = PHOTO_LABEL if item.kind == "photo" and part.role == MAIN else part.label
+                d.jobs.append(self.job(item, "headline", (k,), "translate", part.zh, part=label,
+                                       **self._hints(item, part.zh)))
         budget = self.translate_budget()
         for p, para in enumerate(item.paragraphs if "translate" in roles else ()):
             for c, piece in enumerate(self.chunk(para, budget)):

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from .checks import tally
+from .headlines import heading_line
 
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 _JOURNAL = re.compile(r"^\.(?P<issue>.+)\.pending\.json$")
@@ -211,7 +212,8 @@ def to_markdown(issue: str, records: list[dict]) -> str:
                   f"{a['repaired']} | {a['flagged']} | {a['flags']} |" for a in rep["articles"]]
         lines.append("")
     for r in records:
-        lines.append(f"## {r['index'] + 1}. {r['headline_en'] or r['headline']}")
+        english = heading_line(r.get("kicker_en", ""), r["headline_en"], r.get("subheads_en") or [])
+        lines.append(f"## {r['index'] + 1}. {english or r['headline']}")
         lines.append("")
         lines.append(f"**{r['headline']}**" + (f" · {r['kind']}" if r["kind"] != "news" else ""))
         meta = " · ".join(x for x in (r.get("dateline", ""), r.get("byline", ""), r.get("dateline_en", ""),

@@ -151,7 +151,10 @@ class Pipeline:
         rec.update(
             dateline_en=dateline.en,
             byline_en=byline_en(it.people),
+            kicker_en=d.kicker_en,
             headline_en=d.headline_en,
+            subheads_en=d.subheads_en,
+            heading=[{"role": p.role, "zh": p.zh, "en": en} for p, en in d.heading_en()],
             summary=d.summary,
             translation=d.translation,
             flags=it.flags + dateline_flags(it, dateline) + checks.run_all(d) + fact_flags,

@@ -30,8 +30,8 @@ _KIND_SECTION = {
 _SOURCE_KIND_PREFIXES = ("ocr_", "continued")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
-_SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "dateline", "dateline_en",
-          "byline",
+_SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "kicker_en", "subheads_en",
+          "heading", "dateline", "dateline_en", "byline",
           "byline_en", "people", "paragraphs", "text", "span", "summary", "translation", "flags", "model",
           "summary_model", "prompt_version", "cached", "facts", "fact_counts"}
 _ICON = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
@@ -240,7 +240,11 @@ def card(rec: dict, source: str | None = None) -> str:
     h.append(f'<h3 class="nd-hl-zh" lang="zh">{esc(rec.get("headline") or "(no headline)")}</h3>')
     for s in rec.get("subheads") or []:
         h.append(f'<div class="nd-subhead" lang="zh">{esc(s)}</div>')
+    if rec.get("kicker_en"):
+        h.append(f'<div class="nd-kicker nd-kicker-en" lang="en">{esc(rec["kicker_en"])}</div>')
     h.append(f'<h3 class="nd-hl-en" lang="en">{esc(rec.get("headline_en") or "—")}</h3>')
+    for s in rec.get("subheads_en") or []:
+        h.append(f'<div class="nd-subhead nd-subhead-en" lang="en">{esc(s)}</div>')
     h.append(_flags(rec, "headline", source))
     h.append(_byline(rec))
     h.append(_flags(rec, "byline", source))

@@ -116,3 +116,22 @@ def test_records_carry_the_dateline_in_english_and_flag_a_guessed_place(pipe):
     guessed = [f for f in recs[0]["flags"] if f["kind"] == "dateline_place_unverified"]
     assert guessed and guessed[0]["found"] == "涿州" and guessed[0]["field"] == "byline"
     assert not [f for f in recs[1]["flags"] if f["kind"].startswith("dateline")]
+
+
+def test_a_term_rendered_two_ways_in_one_article_is_flagged(pipe):
+    page = "视察活动\n\n本报讯 江南街道开展视察活动。\n\n江南街道走访社区。\n\n江南街道表示满意。\n"
+    d = pipe.generator.plan(pipe.preprocess(from_text(page))[0])
+    answers = {0: "Jiangnan Subdistrict held an inspection.", 1: "Jiangnan visited the community.",
+               2: "Jiangnan Street was satisfied."}
+    for j in d.jobs:
+        text = answers[j.seq[0]] if j.role == "translate" else "Inspection"
+        j.result = Generation(text, len(text.split()), True, 0.0)
+    flags = [f for f in checks.check_facts(d, pipe.context)[1] if f["kind"] == "inconsistent_rendering"]
+    assert len(flags) == 1  # 'Jiangnan' alone is a second mention of 'Jiangnan Subdistrict', not a change
+    assert flags[0]["found"] == "Jiangnan Subdistrict | Jiangnan Street"
+    assert "paragraph 1" in flags[0]["message"] and "paragraph 3" in flags[0]["message"]
+    assert flags[0]["span"] == d.item.locate(2, 0, len(d.item.paragraphs[2]))
+    answers[2] = "The subdistrict was satisfied."
+    for j in d.of("translate"):
+        j.result = Generation(answers[j.seq[0]], 3, True, 0.0)
+    assert not [f for f in checks.check_facts(d, pipe.context)[1] if f["kind"] == "inconsistent_rendering"]

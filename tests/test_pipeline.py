@@ -49,7 +49,12 @@ def test_every_job_output_lands_in_its_article(tiny_chat, seed_doc):
             at = d.translation.find(j.result.text, pos)
             assert at >= 0
             pos = at + len(j.result.text)
-        assert d.headline_en == d.of("headline")[0].result.text
+        # every part of the heading translated on its own; headline_en is the main part's English
+        parts = d.heading_en()
+        assert [p.zh for p, _ in parts] == [j.source for j in d.of("headline")] and len(parts) == len(d.heading)
+        main = [en for p, en in parts if p.role == "headline"]
+        assert len(main) == 1 and d.headline_en == main[0] == d.of("headline")[[p.role for p in d.heading].index(
+            "headline")].result.text.strip()
 
 
 def test_generation_is_batched_across_articles_with_left_padding(tiny_chat, seed_doc, monkeypatch):

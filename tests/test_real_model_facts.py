@@ -44,8 +44,8 @@ def test_no_number_is_wrong_without_a_flag(seed_records):
         flagged_expected = [f["expected"] for f in mismatch]
         english = r["translation"].split("\n\n")
         assert len(english) == len(r["paragraphs"]), "one English paragraph per source paragraph"
-        heading = "\n".join([r["headline"], *r["subheads"]])
-        for zh, en in [(heading, r["headline_en"]), *zip(r["paragraphs"], english)]:
+        heading = [(p["zh"], p["en"]) for p in r["heading"]]  # each part of the heading translated on its own
+        for zh, en in [*heading, *zip(r["paragraphs"], english)]:
             facts = F.extract_zh(zh)
             have = F.english_atoms(en)
             for f in facts:
