@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 
 from . import facts as F
 from .chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
+from .flags import flag
 from .generate import Draft, Job
 from .glossary import Glossary, normalise_en
 from .names import find_people, name_variants, pinyin_name
@@ -31,18 +32,16 @@ from .segment import Item
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])")
 
 
-def flag(kind: str, message: str, *, span=None, expected=None, found=None, severity: str = "warning",
-         field: str | None = None) -> dict:
-    out = {"kind": kind, "severity": severity, "message": message}
-    if field is not None:
-        out["field"] = field  # the part of the record it concerns: headline, byline, summary, translation
-    if span is not None:
-        out["span"] = list(span)
-    if expected is not None:
-        out["expected"] = expected
-    if found is not None:
-        out["found"] = found
-    return out
+def place(job: Job) -> dict:
+    """Where a flag about a job's output belongs (flags.Flag): the headline, a body paragraph, or the summary."""
+    if job.role == "headline":
+        return {"field": "headline"}
+    if job.role in ("summary", "summary_part", "merge", "summary_retry"):
+        return {"field": "summary"}
+    role, seq = job.replaces if job.role == "repair" and job.replaces else (job.role, job.seq)
+    if role == "headline":
+        return {"field": "headline"}
+    return {"field": "translation", "paragraph": seq[0]} if role == "translate" else {"field": "translation"}
 
 
 def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list[int] | None:
@@ -83,18 +82,19 @@ def check_generation(d: Draft) -> list[dict]:
         if not j.result.finished and j.template != "none":
             flags.append(flag("truncated", f"the model's {where} of this passage stopped at the length limit "
                               f"({j.max_new} tokens) and may be cut off; check it against the source.",
-                              span=job_span(d, j), found=j.result.text[-80:]))
+                              span=job_span(d, j), found=j.result.text[-80:], **place(j)))
         if j.role in ("translate", "headline", "repair"):
             if j.source.strip() and not j.result.text.strip():
                 flags.append(flag("empty_output", "the model returned no translation for this passage.",
-                                  span=job_span(d, j), expected=j.source))
+                                  span=job_span(d, j), expected=j.source, **place(j)))
             runs = CJK_RUN.findall(fill_in(j.result.text, d.filled))
             if runs:
                 flags.append(flag("untranslated", "the English translation still contains Chinese: "
-                                  + "、".join(runs[:5]), span=job_span(d, j), found=runs))
+                                  + "、".join(runs[:5]), span=job_span(d, j), found=runs, **place(j)))
         if j.template == "none" and j.role == "merge":
             flags.append(flag("summary_unmerged", "the article is too long for the model to summarise in one "
-                              "piece; the summary lists the summaries of its parts.", span=list(d.item.span)))
+                              "piece; the summary lists the summaries of its parts.", span=list(d.item.span),
+                              field="summary"))
     return flags
 
 
@@ -108,7 +108,7 @@ def check_fills(d: Draft) -> list[dict]:
                 span = job_span(d, job, start, start + len(zh)) if start >= 0 else job_span(d, job)
                 flags.append(flag("term_filled", f"the translation left {zh} in Chinese; it reads '{d.filled[zh]}', "
                                   "translated on its own in the context of its sentence. Check the wording.",
-                                  span=span, expected=d.filled[zh], found=zh))
+                                  span=span, expected=d.filled[zh], found=zh, **place(job)))
     return flags
 
 
@@ -179,7 +179,7 @@ def check_summary(d: Draft) -> list[dict]:
         return [flag("no_body", "this item has no body text, only a headline; nothing to summarise.",
                      span=list(d.item.span), severity="info")]
     if not summary.strip():
-        return [flag("empty_output", "the model returned no summary.", span=list(d.item.span))]
+        return [flag("empty_output", "the model returned no summary.", span=list(d.item.span), field="summary")]
     retried = " (also after the summary was written again with this reason)" if d.of("summary_retry") else ""
     flags = []
     for p in summary_problems(d, summary):
@@ -376,7 +376,7 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
                 status = "verified" if first.get(f.key) is not None and first[f.key].ok else "repaired"
             else:
                 status = "flagged"
-                flags.append(_fact_flag(f, where, span, retried))
+                flags.append(_fact_flag(f, where, span, retried, place(job)))
             if f.category == "omission":
                 continue
             rec = {"where": where, "category": f.category, "kind": f.kind, "source": f.text,
@@ -413,7 +413,7 @@ def check_consistency(d: Draft, ctx: Context) -> list[dict]:
         where = "; ".join(f"'{form}' in {_where(job)}" for form, job in found if form in distinct)
         flags.append(flag("inconsistent_rendering", f"{zh} is rendered in more than one way in this article ({where}); "
                           f"the glossary's rendering is '{entries[zh].en}'.", span=job_span(d, found[-1][1]),
-                          expected=entries[zh].en, found=" | ".join(distinct), severity="info", field="translation"))
+                          expected=entries[zh].en, found=" | ".join(distinct), severity="info", **place(found[-1][1])))
     return flags
 
 
@@ -421,30 +421,31 @@ def _where(job: Job) -> str:
     return "the headline" if job.role == "headline" else f"paragraph {job.seq[0] + 1}"
 
 
-def _fact_flag(f: Finding, where: str, span, retried: bool) -> dict:
+def _fact_flag(f: Finding, where: str, span, retried: bool, at: dict) -> dict:
     again = " (also after a second translation with the facts given)" if retried else ""
     if f.category == "number":
         has = f"the {where} has {f.found}" if f.found else f"the {where} does not have it"
         return flag("number_mismatch", f"{f.text} is {f.expected} in English; {has}{again}.", span=span,
-                    expected=f.expected, found=f.found)
+                    expected=f.expected, found=f.found, **at)
     if f.category == "extra_number":
         return flag("number_unsupported", f"the {where} has {f.found}, which is not in the source passage{again}.",
-                    span=span, found=f.found)
+                    span=span, found=f.found, **at)
     if f.category == "name":
         return flag("name_missing", f"{f.text} should appear as {f.expected}; the {where} does not have it{again}.",
-                    span=span, expected=f.expected)
+                    span=span, expected=f.expected, **at)
     if f.category == "term":
         return flag("term_missing", f"{f.text} is '{f.expected}' in the glossary; the {where} does not have it"
-                    f"{again}.", span=span, expected=f.expected, severity="info")
+                    f"{again}.", span=span, expected=f.expected, severity="info", **at)
     if f.category == "formula":
         return flag("formula_missing", f"{f.text} is the news formula '{f.expected}' (glossary/news-formulas.csv); "
                     f"the {where} does not have it{again}.", span=span, expected=f.expected, severity="info",
-                    field=where)
+                    **at)
     if f.category == "agent":
         return flag("agent_unsupported", f"the {where} says '{f.found}', but the Chinese names no such source or "
-                    f"actor here; the model may have invented it{again}.", span=span, found=f.found, field=where)
+                    f"actor here; the model may have invented it{again}.", span=span, found=f.found, **at)
     return flag("omission", f"the {where} of this passage is short: {f.found} for {f.expected} (usually 3-6 "
-                f"times as many); part of it may be missing{again}.", span=span, expected=f.expected, found=f.found)
+                f"times as many); part of it may be missing{again}.", span=span, expected=f.expected, found=f.found,
+                **at)
 
 
 def check_summary_facts(d: Draft) -> tuple[list[dict], list[dict]]:
@@ -458,7 +459,7 @@ def check_summary_facts(d: Draft) -> tuple[list[dict], list[dict]]:
                         "expected": "in the article", "status": "verified" if ok else "flagged"})
         if not ok:
             flags.append(flag("summary_number_ungrounded", f"the summary has {f.text} ({f.value}), which is not "
-                              "in the article.", found=f.text, span=list(d.item.span)))
+                              "in the article.", found=f.text, span=list(d.item.span), field="summary"))
     return records, flags
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from .chinese import cjk_share
+from .flags import flag
 from .errors import InputError
 
 DEFAULT_MAX_BYTES = 2_000_000  # a whole 24-page county daily is about 300 KB of text
@@ -177,19 +178,16 @@ def clean(text: str, label: str = "input") -> tuple[str, list[dict]]:
     flags: list[dict] = []
     if looks_like_html(text):
         text, tags = html_text(text)
-        flags.append({"kind": "html_extracted", "severity": "warning",
-                      "message": f"{label} is an HTML page, not plain text: newsdesk read the text out of its "
-                                 f"markup ({tags:,} tags; scripts and styles dropped). Check that nothing the page "
-                                 "shows is missing; for the best result export the article text itself."})
+        flags.append(flag("html_extracted", f"{label} is an HTML page, not plain text: newsdesk read the text out of "
+                          f"its markup ({tags:,} tags; scripts and styles dropped). Check that nothing the page "
+                          "shows is missing; for the best result export the article text itself."))
     text, removed = remove_controls(text)
     for at, chars in removed:
         names = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in chars))
         before, after = text[at - 1:at] or "the start", text[at:at + 1] or "the end"
-        flags.append({"kind": "control_removed", "severity": "warning", "span": [max(0, at - 1), at + 1],
-                      "found": text[max(0, at - 1):at + 1],
-                      "message": f"{len(chars)} invisible control character{'s' if len(chars) > 1 else ''} ({names})"
-                                 f" removed between {before} and {after}: an OCR or export fault, not part of the "
-                                 "text."})
+        flags.append(flag("control_removed", f"{len(chars)} invisible control character{'s' if len(chars) > 1 else ''}"
+                          f" ({names}) removed between {before} and {after}: an OCR or export fault, not part of the "
+                          "text.", span=[max(0, at - 1), at + 1], found=text[max(0, at - 1):at + 1]))
     return text, flags
 
 

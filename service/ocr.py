@@ -52,6 +52,7 @@ from functools import lru_cache
 
 from .chinese import UNIFIED_CHAR as _CJK  # the unified block only: see chinese.py
 from .chinese import jieba
+from .flags import flag
 
 # Characters that are common words on their own (function words, measure words, frequent verbs and nouns,
 # numerals): alone in a segmentation they are no sign of a lost neighbour.
@@ -223,12 +224,9 @@ def flags(item, page: Page, correct: bool = True) -> list[dict]:
                 why = (d.doubt if not d.confident else "it overlaps another correction" if not free else
                        "it runs across a line break, which may be real" if broken else "corrections are turned off")
                 tail = f"The text is left as it is ({why})."
-            out.append({
-                "kind": f"ocr_{d.kind}", "severity": "warning",
-                "message": f"{_MESSAGES[d.kind]}: '{d.found}' probably should read '{d.expected}' "
-                           f"({d.evidence}). {tail}",
-                "span": span, "found": d.found, "expected": d.expected, "applied": applied,
-            })
+            out.append(flag(f"ocr_{d.kind}", f"{_MESSAGES[d.kind]}: '{d.found}' probably should read "
+                            f"'{d.expected}' ({d.evidence}). {tail}", span=span, found=d.found, expected=d.expected,
+                            applied=applied))
         if fixes:
             item.correct(paragraph, block, fixes)
     return out

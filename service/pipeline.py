@@ -21,6 +21,7 @@ from pathlib import Path
 from . import __version__, checks, ingest
 from .backends import Backend, load
 from .cache import Cache
+from .flags import flag
 from .errors import InputError, ModelError
 from .generate import SUMMARY_LENGTHS, Draft, Generator
 from .glossary import Glossary
@@ -48,11 +49,11 @@ def dateline_flags(it: Item, dateline) -> list[dict]:
     """A dateline rendered without the model (service/newsstyle.py) whose place had to be guessed, or which is in
     no known form: say so next to the byline."""
     if it.dateline and not dateline.en:
-        return [checks.flag("dateline_unknown", f"the dateline {it.dateline} is in no form newsdesk knows; it is "
+        return [flag("dateline_unknown", f"the dateline {it.dateline} is in no form newsdesk knows; it is "
                             "not translated (it stays in the record as written).", severity="info", field="byline",
                             found=it.dateline)]
     if not dateline.place_checked:
-        return [checks.flag("dateline_place_unverified", f"the dateline's place {dateline.place} is not in the "
+        return [flag("dateline_place_unverified", f"the dateline's place {dateline.place} is not in the "
                             f"glossary; it is written in pinyin as '{dateline.place_en}', which may not be its English "
                             "name (Harbin, not Ha'erbin): check it, or add it to the glossary.", severity="info",
                             field="byline", found=dateline.place, expected=dateline.place_en)]
@@ -93,9 +94,11 @@ class Pipeline:
                       else load(self.summary_profile, device, log=log, batch_size=batch_size))
         self.runtime = translator.runtime
         self.repair = Repair(self.context) if repair else None
-        self.generator = Generator(translator, summarizer, cache=self.cache,
-                                   chunk_tokens=self.translate_profile.chunk_tokens,
-                                   hints=self.repair.hints if self.repair else None, summary_length=summary_length)
+        self.generator = self._generator(translator, summarizer, summary_length)
+
+    def _generator(self, translator: Backend, summarizer: Backend, summary_length: str) -> Generator:
+        return Generator(translator, summarizer, cache=self.cache, chunk_tokens=self.translate_profile.chunk_tokens,
+                         hints=self.repair.hints if self.repair else None, summary_length=summary_length)
 
     def with_summary_length(self, length: str) -> "Pipeline":
         """This pipeline with summaries of another length: the same models, cache, glossary and checks (the web UI
@@ -107,8 +110,7 @@ class Pipeline:
         other = copy.copy(self)
         g = self.generator
         other.summary_length = length
-        other.generator = Generator(g.backends["translate"], g.backends["summarize"], cache=self.cache,
-                                    chunk_tokens=g.chunk_tokens, hints=g.hints, summary_length=length)
+        other.generator = self._generator(g.backends["translate"], g.backends["summarize"], length)
         return other
 
     @property

@@ -2,7 +2,8 @@
 with every flag shown as a visible warning next to the part of the card it concerns.
 
 Records are rendered generically, so fields other steps add later show up without changes here: flags are read
-from `record["flags"]` (kind, severity, message, and where known span, expected, found, field), optional fields
+from `record["flags"]` (kind, severity, message, field, and where known paragraph, span, expected, found;
+service/flags.py), placed by their field, optional fields
 such as `byline_en` are shown when present, and any other field appears under "More fields".
 Every piece of text is HTML-escaped.
 """
@@ -12,23 +13,10 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import re
 
-SECTIONS = ("headline", "byline", "summary", "translation", "source")
-# Where a flag of a known kind belongs; a flag may also say so itself with a `field` key.
-_KIND_SECTION = {
-    "summary_not_chinese": "summary",
-    "summary_length": "summary",
-    "summary_repeats_headline": "summary",
-    "summary_ocr_copied": "summary",
-    "summary_unmerged": "summary",
-    "no_body": "summary",
-    "untranslated": "translation",
-    "term_filled": "translation",
-}
-# Flags about the input text itself, shown with the source text: OCR defects, continuation markers.
-_SOURCE_KIND_PREFIXES = ("ocr_", "continued")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+from .flags import FIELDS, field_of
+
+SECTIONS = FIELDS[1:] + FIELDS[:1]  # headline, byline, summary, translation, source
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
 _SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "kicker_en", "subheads_en",
           "heading", "dateline", "dateline_en", "byline",
@@ -47,31 +35,8 @@ def _short(x, n: int = 160) -> str:
 
 
 def flag_section(f: dict, rec: dict | None = None) -> str:
-    """The part of a card a flag concerns: its own `field` when it names one; the source text for flags about the
-    input (OCR defects, continuations); else the output its `found` text is part of; else by kind and wording;
-    "source" (the article as a whole) when none says."""
-    if f.get("field") in SECTIONS:
-        return f["field"]
-    kind = str(f.get("kind", ""))
-    if kind.startswith(_SOURCE_KIND_PREFIXES):
-        return "source"
-    pieces = _found_pieces(f)
-    if rec and pieces:
-        hits = [s for s, key in (("headline", "headline_en"), ("byline", "byline_en"), ("summary", "summary"),
-                                 ("translation", "translation")) if all(p in (rec.get(key) or "") for p in pieces)]
-        if "headline" in hits and f.get("span") and list(f["span"]) == list(rec.get("span") or []):
-            return "headline"  # about the whole article, and its text is in the English headline
-        joined = "".join(pieces)
-        if len(hits) == 1 and (len(joined) >= 4 or _CJK.search(joined)):  # distinctive enough to go by
-            return hits[0]
-    if kind in _KIND_SECTION:
-        return _KIND_SECTION[kind]
-    words = f"{kind} {f.get('message', '')}".lower()
-    for section, keys in (("summary", ("summary", "摘要")), ("headline", ("headline", "标题")),
-                          ("byline", ("byline", "pinyin")), ("translation", ("translation", "english"))):
-        if any(k in words for k in keys):
-            return section
-    return "source"
+    """The part of a card a flag concerns: its `field` (flags.field_of; older records: its kind's)."""
+    return field_of(f)
 
 
 def flag_html(f: dict, source: str | None = None) -> str:
@@ -103,8 +68,11 @@ def _flags(rec: dict, section: str, source: str | None, only: list[dict] | None 
 
 
 def translation_paragraph(f: dict, rec: dict, paras: list[str], source: str | None) -> int | None:
-    """Which paragraph of the English translation a flag concerns: the one holding its `found` text, else the
-    one translating the source paragraph its span points into; None when neither says."""
+    """Which paragraph of the English translation a flag concerns: its `paragraph`; for a flag without one (older
+    records), the paragraph holding its `found` text, else the one translating the source paragraph its span
+    points into; None when neither says (the flag goes under the translation)."""
+    if isinstance(f.get("paragraph"), int) and 0 <= f["paragraph"] < len(paras):
+        return f["paragraph"]
     pieces = _found_pieces(f)
     if pieces:
         hits = [k for k, t in enumerate(paras) if all(p in t for p in pieces)]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from . import ocr
 from .chinese import UNIFIED, jieba
+from .flags import flag
 from .names import Person, parse_people  # noqa: F401  (parse_people: part of this module's interface)
 
 SKIP_KINDS = frozenset({"furniture"})
@@ -685,9 +686,9 @@ def segment(text: str, ocr_fix: bool = True) -> list[Item]:
     _flag_weak_splits(items, blocks, roles, _layout(_lines(text)))
     if unpunctuated:
         it = next(it for it in items if it.kind not in SKIP_KINDS)
-        it.flags.append({"kind": "no_headline", "severity": "warning", "span": list(it.span), "message":
-                         "no sentence on this page ends with a full stop (punctuation lost in OCR?), so a line "
-                         "without one says nothing about a headline: the page is kept as one article."})
+        it.flags.append(flag("no_headline", "no sentence on this page ends with a full stop (punctuation lost in "
+                             "OCR?), so a line without one says nothing about a headline: the page is kept as one "
+                             "article.", span=it.span))
     ocr.flag_items([it for it in items if it.kind not in SKIP_KINDS], [b.text for b in blocks if not b.furniture],
                    correct=ocr_fix)
     return items
@@ -706,11 +707,11 @@ def _flag_weak_splits(items: list[Item], blocks: list[Block], roles: list[str], 
         if _head_evidence(blocks, roles, k, lay, blank_breaks):
             continue
         head = it.head_blocks[0]
-        it.flags.append({
-            "kind": "possible_split", "severity": "warning", "span": [head.start, head.end], "found": head.text,
-            "message": f"'{head.text}' was taken for the headline of a new article, but nothing else marks one "
-                       "(no dateline or byline under it, no blank line or indent setting it apart): it may be "
-                       "the first line of a paragraph of the article before, cut at a column break."})
+        it.flags.append(flag(
+            "possible_split", f"'{head.text}' was taken for the headline of a new article, but nothing else marks "
+            "one (no dateline or byline under it, no blank line or indent setting it apart): it may be the first "
+            "line of a paragraph of the article before, cut at a column break.", span=[head.start, head.end],
+            found=head.text))
 
 
 def _unpunctuated(blocks: list[Block], roles: list[str]) -> bool:
@@ -796,7 +797,7 @@ def _continued_flag(b: Block, to: bool) -> dict:
     page = m.group("page") if m else "?"
     msg = (f"the article continues on page {page}, marked {b.text}; that part is not in this file." if to else
            f"this continues an article from page {page}, marked {b.text}; its beginning is not in this file.")
-    return {"kind": "continued", "severity": "info", "message": msg, "span": [b.start, b.end], "found": b.text}
+    return flag("continued", msg, span=[b.start, b.end], found=b.text)
 
 
 def _split_heads(heads: list[Block]) -> tuple[str, str, list[str]]:

@@ -77,7 +77,7 @@ def test_flags_sit_next_to_the_text_they_concern():
         {"kind": "number_mismatch", "severity": "error", "message": "316.4万元 is 3,164,000 yuan",
          "field": "translation", "expected": "3,164,000", "found": "316.4 million"},
         {"kind": "truncated", "severity": "warning", "message": "the model's translation stopped at the limit",
-         "found": "Title"},  # found in headline_en only: a headline flag
+         "found": "Title", "field": "headline"},  # a headline job's flag (checks.place)
         {"kind": "ocr_doubled", "severity": "warning", "message": "doubled character 口口", "span": [at, at + 3],
          "expected": "口", "found": "口口"},
     ]
@@ -117,7 +117,8 @@ def test_translation_flags_follow_their_paragraph():
 def test_input_flags_stay_with_the_source_and_headline_flags_with_the_headline():
     ocr = {"kind": "ocr_dropped", "message": "a character seems dropped", "span": [3, 6], "found": "安管理",
            "expected": "安全管理"}
-    head = {"kind": "untranslated", "message": "still contains Chinese: 五金", "span": [0, 40], "found": ["五金"]}
+    head = {"kind": "untranslated", "message": "still contains Chinese: 五金", "span": [0, 40], "found": ["五金"],
+            "field": "headline"}
     rec = _record(summary="企业安管理更顺畅。", headline_en="Chinese五金 Hub", translation="The 五金 trade.",
                   span=[0, 40], flags=[ocr, head])
     assert render.flag_section(ocr, rec) == "source"  # although the summary repeats the OCR error

@@ -1,0 +1,49 @@
+"""Flags say where they belong (service/flags.py): every flag the pipeline writes has a known kind and a field, a
+flag about a body passage the paragraph, and the card places a flag by those fields, never by its wording."""
+
+import pytest
+
+from service import ingest, render
+from service.flags import FIELDS, KINDS, SEVERITIES, field_of, flag
+from service.pipeline import Pipeline
+
+
+def test_a_flag_is_checked_and_written_with_its_place():
+    with pytest.raises(ValueError, match="KINDS"):
+        flag("no_such_kind", "x")
+    with pytest.raises(ValueError, match="field"):
+        flag("untranslated", "x", field="footer")
+    with pytest.raises(ValueError, match="severity"):
+        flag("untranslated", "x", severity="fatal")
+    assert flag("term_filled", "m", paragraph=2, span=(1, 3), found="打卡") == {
+        "kind": "term_filled", "severity": "warning", "message": "m", "field": "translation", "paragraph": 2,
+        "span": [1, 3], "found": "打卡"}
+    # the kind's field and severity unless the flag says otherwise
+    assert flag("ocr_dropped", "m")["field"] == "source"
+    assert flag("untranslated", "m", field="headline", severity="info")["field"] == "headline"
+
+
+def test_every_flag_of_a_page_says_where_it_belongs(tiny_chat, seed_text):
+    # tiny random-weight model: its gibberish trips many checks, which is what this test needs
+    records = Pipeline(tiny_chat, cache_path=None).process(ingest.from_text(seed_text, name="seed"))
+    flags = [f for r in records for f in r["flags"]]
+    assert len({f["field"] for f in flags}) >= 3  # source (OCR), translation, summary at least
+    for r in records:
+        paras = r["translation"].split("\n\n")
+        for f in r["flags"]:
+            assert f["kind"] in KINDS and f["field"] in FIELDS and f["severity"] in SEVERITIES, f
+            if "paragraph" in f:
+                assert f["field"] == "translation" and 0 <= f["paragraph"] < len(paras), f
+    assert any("paragraph" in f for f in flags)
+
+
+def test_the_card_goes_by_the_fields_not_the_message():
+    # the message talks of the summary and the headline; the fields say translation, paragraph 2
+    f = {"kind": "untranslated", "severity": "warning", "message": "the summary and headline 摘要 标题 byline",
+         "field": "translation", "paragraph": 1, "found": ["错字"]}
+    paras = ["One 错字.", "Two.", "Three."]  # found text in paragraph 1: the field wins over it too
+    assert render.flag_section(f, {}) == "translation"
+    assert render.translation_paragraph(f, {"paragraphs": ["一", "二", "三"]}, paras, None) == 1
+    # a record written before flags carried a field: placed by its kind
+    assert field_of({"kind": "summary_length", "message": "translation headline"}) == "summary"
+    assert field_of({"kind": "something_new", "message": "summary"}) == "source"
