@@ -40,7 +40,7 @@ def main() -> int:
         for d in pipe.generator.run(items, [pipe.repair.summary_followup], roles={"summary"}):
             if not d.item.paragraphs:
                 continue
-            first = d.final_summary_job.result.text
+            first = d.first_summary
             before = [p.kind for p in checks.summary_problems(d, first)]
             after = [p.kind for p in checks.summary_problems(d, d.summary)]
             rows.append({"page": page.name, "index": d.item.index, "headline": d.item.headline,

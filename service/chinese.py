@@ -74,3 +74,34 @@ def fill_in(english: str, words: dict[str, str]) -> str:
         return (" " if before and left else "") + en + (" " if after.isascii() and after.isalnum() else "")
 
     return re.sub(r"(?<=[!-~])\s*、\s*(?=[!-~])", ", ", CJK_RUN.sub(sub, english))
+
+
+# A list marker at the start of a line: 1. 1、 (1) （一） 一、 - • (not the "3." of "3.5亿").
+_POINT = re.compile(r"^\s*(?:[（(]?(?:\d{1,2}|[一二三四五六])[)）]|(?:\d{1,2}|[一二三四五六])[.、．:：](?!\d)|[-*•·])\s*")
+_LABEL = re.compile(r"^\s*(?:摘要|要点|概括)\s*[:：]\s*")
+
+
+def as_prose(text: str) -> str:
+    """A Chinese summary written as points (one per line, "1. ...") as running prose: the markers and a leading
+    "摘要：" removed, each point closed with "。" when it has no end punctuation, a point whose words an earlier
+    one already holds (a small model pads a short article's three points so) left out, lines
+    joined. One line of prose comes back as it was (stripped). Nothing is added but the full stops."""
+    lines = [ln.strip() for ln in _LABEL.sub("", text.strip()).splitlines() if ln.strip()]
+    if len(lines) == 1 and not _POINT.match(lines[0]):
+        return lines[0]
+    out = []
+    for ln in lines:
+        ln = _POINT.sub("", ln).strip()
+        if not ln:
+            continue
+        if ln[-1] not in "。！？!?…”’」』":
+            ln = ln.rstrip("，,；;、") + "。"
+        core = _bare(ln).removeprefix("这是").removeprefix("该")
+        if out and core and any(core in _bare(o) for o in out):
+            continue
+        out.append(ln)
+    return "".join(out)
+
+
+def _bare(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .backends import Backend, Generation
 from .cache import Cache, make_key
-from .chinese import fill_in, split_clauses, split_sentences
+from .chinese import as_prose, fill_in, split_clauses, split_sentences
 from .headlines import KICKER, MAIN, PHOTO_LABEL, SUBHEAD, HeadPart, heading_parts
 from .segment import Item
 
@@ -47,7 +47,7 @@ class SummaryLength:
 SUMMARY_LENGTHS = {
     # pages: 2-4 sentences, the main fact first
     "standard": SummaryLength("standard", "summarize", "summarize_merge", (2, 4), None,
-                              "写2到4个完整的句子，每句以“。”结尾，总长度不超过150字；"),
+                              "分3点写，每点一句以“。”结尾的完整的话（1. ……。2. ……。3. ……。），每句不超过50字；"),
     # one headline-like line (LCSTS's references: 19 characters on average); asked for 30, flagged above 36
     "short": SummaryLength("short", "summarize_short", "summarize_short", (1, 1), 36,
                            "只写一句，不超过30个字，像新闻标题一样简洁；"),
@@ -135,14 +135,28 @@ class Draft:
     def summary(self) -> str:
         if self.summary_revised is not None:
             return self.summary_revised
+        return self.first_summary
+
+    @property
+    def first_summary(self) -> str:
+        """The summary as the model first wrote it (before a retry), points joined into prose (chinese.as_prose)."""
         final = self.final_summary_job
-        return final.result.text if final and final.result else ""
+        return as_prose(final.result.text) if final and final.result else ""
 
     @property
     def final_summary_job(self) -> Job | None:
         """The job whose output is the summary: the merge of a long article's parts, else the one summary."""
         final = self.of("merge") or self.of("summary")
         return final[-1] if final else None
+
+
+def ocr_notes(item: Item, text: str) -> str:
+    """A note for the summary prompt on each suspected OCR defect left in `text` (the flags that were not applied
+    as corrections), so that the summary does not copy it; "" when there are none."""
+    pairs = dict.fromkeys((f["found"], f["expected"]) for f in item.flags
+                          if str(f.get("kind", "")).startswith("ocr_") and f.get("found") and f.get("expected")
+                          and f["found"] in text)
+    return "".join(f"注意：原文中的“{a}”疑为识别错误（可能应为“{b}”），摘要里不要照抄“{a}”。\n" for a, b in pairs)
 
 
 Followup = Callable[[Draft, "Generator"], list[Job]]
@@ -264,7 +278,7 @@ class Generator:
             role = "summary" if len(parts) == 1 else "summary_part"
             for k, part in enumerate(parts):
                 d.jobs.append(self.job(item, role, (0, k), "summarize", part, headline=item.headline,
-                                       max_new=SUMMARY_MAX_NEW))
+                                       notes=ocr_notes(item, part), max_new=SUMMARY_MAX_NEW))
         return d
 
     def _hints(self, item: Item, source: str) -> dict:
@@ -288,7 +302,7 @@ class Generator:
         if not parts or d.of("merge"):
             return []
         level = max(j.seq[0] for j in parts)
-        texts = [j.result.text for j in parts if j.seq[0] == level]
+        texts = [as_prose(j.result.text) for j in parts if j.seq[0] == level]
         joined = "\n".join(texts)
         budget = self.summary_budget()
         count = self.backends["summarize"].count_tokens

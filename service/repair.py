@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from . import checks, prompts
 from . import facts as F
-from .chinese import CJK, CJK_RUN, split_sentences
+from .chinese import CJK, CJK_RUN, as_prose, split_sentences
 from .generate import SUMMARY_MAX_NEW, Draft, Generator, Job
 from .segment import Item
 
@@ -106,17 +106,17 @@ class Repair:
         retry = d.of("summary_retry")
         if retry:
             if retry[0].result is not None:
-                again = retry[0].result.text.strip()
+                again = as_prose(retry[0].result.text)
                 better = again and (len(checks.summary_problems(d, again))
-                                    < len(checks.summary_problems(d, final.result.text)))
+                                    < len(checks.summary_problems(d, d.first_summary)))
                 d.summary_revised = again if better else None
             return []
-        problems = checks.summary_problems(d, final.result.text)
+        problems = checks.summary_problems(d, d.first_summary)
         if not problems:
             return []
         reason = "".join(dict.fromkeys(p.reason for p in problems[:MAX_PROBLEMS]))
         job = gen.job(d.item, "summary_retry", (0,), "summarize", final.source, template=SUMMARY_TEMPLATE,
-                      headline=d.item.headline, previous=final.result.text.strip(), reason=reason,
+                      headline=d.item.headline, previous=d.first_summary, reason=reason,
                       rule=d.summary_length.rule, max_new=SUMMARY_MAX_NEW)
         if len(job.ids) + 64 >= gen.backends["summarize"].context_tokens:
             return []  # the article, the first summary and the reason do not fit the context: the flags stand

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from service import checks
+from service.chinese import as_prose
 from service.backends import Generation
 from service.cli import main
 from service.ingest import from_text
@@ -90,7 +91,8 @@ def test_a_summary_that_breaks_a_rule_is_written_again_with_the_reason(pipes):
     prompt = retry.input[-1]["content"]
     assert retry.role == "summary_retry" and retry.template.startswith("summarize_retry@")
     assert "摘要写了5句，要求写2到4句" in prompt and "“安管理”，应为“安全管理”" in prompt
-    assert "25家企业获证。安管理机制更加顺畅。" in prompt and "写2到4个完整的句子" in prompt
+    assert "25家企业获证。安管理机制更加顺畅。" in prompt and d.summary_length.rule in prompt
+    assert "分3点写" in d.summary_length.rule
     assert retry.source == d.of("summary")[0].source  # the same article text
     d.jobs.append(retry)
     _answer(retry, GOOD)
@@ -110,6 +112,28 @@ def test_the_first_summary_stands_when_the_second_is_no_better(pipes):
     assert d.summary == first
     (f,) = [f for f in checks.check_summary(d) if f["kind"] == "summary_length"]
     assert "also after the summary was written again" in f["message"]
+
+
+def test_numbered_points_become_prose(pipes):
+    """summarize@3 asks for three numbered sentences, one per line (the 1.5B model writes one comma-spliced sentence
+    when asked for 2-4); the summary is their prose, a point that only repeats an earlier one left out."""
+    prompt = planned(pipes["standard"], "x").of("summary")[0].input[-1]["content"]
+    assert "编号1到3" in prompt and "1. ……。" in prompt
+    points = ("1. 我市25家企业和13名辅导员获证\n2、试点企业一年排查整改隐患3060个，工伤数下降约57%。\n"
+              "3. 这是我市25家企业和13名辅导员获证。")
+    d = planned(pipes["standard"], points)
+    assert d.summary == GOOD
+    assert checks.summary_problems(d, d.summary) == []
+    assert as_prose("3.5亿元投入建设。") == "3.5亿元投入建设。"  # a number is no list marker
+    assert as_prose("摘要：（1）甲做了乙\n（2）丙。") == "甲做了乙。丙。"
+
+
+def test_the_summary_prompt_names_the_ocr_suspicions_of_its_text(pipes):
+    for length in ("standard", "short"):
+        prompt = planned(pipes[length], "x").of("summary")[0].input[-1]["content"]
+        assert "“安管理”疑为识别错误（可能应为“安全管理”）" in prompt
+    clean = ARTICLE.replace("安管理", "安全管理")
+    assert "疑为识别错误" not in planned(pipes["standard"], "x", clean).of("summary")[0].input[-1]["content"]
 
 
 def test_a_summary_that_keeps_the_rules_is_not_written_again(pipes):
