@@ -50,7 +50,7 @@ def test_the_model_reads_formulas_in_english_and_the_slot_in_chinese(pipe):
 def _english(pipe, translation: str):
     d = pipe.generator.plan(pipe.preprocess(from_text(PAGE))[0])
     for j in d.jobs:
-        text = {"headline": "Customs site passes inspection", "translate": translation}.get(j.role, "作业场所通过验收。")
+        text = {"headline": "Customs supervision site passes inspection", "translate": translation}.get(j.role, "作业场所通过验收。")
         j.result = Generation(text, len(text.split()), True, 0.0)
     return d
 
