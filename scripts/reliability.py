@@ -1,6 +1,6 @@
 """Reliability run on the real model: the kill -9 loop and the concurrency run, with figures.
 
-    .venv/bin/python scripts/reliability.py [--input FILE] [--kills 6] [--users 12] [--only kill|users]
+    .venv/bin/python scripts/reliability.py [--input FILE] [--kills 6] [--users 12] [--only kill|users|paste]
 
 1. **kill -9 loop.** `newsdesk batch INPUT` once without interruption (the reference, its own cache), then the same
    command on a fresh cache killed with SIGKILL `--kills` times, at points spread over the page's generations (as
@@ -14,6 +14,8 @@
    different article to `/process` at the same moment; figures: served, refused (with the server's message), failed,
    p50/p95/max latency, and whether each answer is a complete record. Then SIGTERM: the server must exit and leave no
    results folder behind.
+3. **Paste run.** `newsdesk serve`; one session posts the whole page (`--input`), `--paste-after` seconds later a
+   second session posts one short article: how long the article waits for its card while the page is running.
 
 Real-model runs are serialized with the other real-model work on this machine through
 `flock /tmp/newsdesk-real-model.lock` (taken here). Prints a figures table at the end and writes it as JSON
@@ -193,14 +195,12 @@ def user_articles(n: int) -> list[str]:
     return found[:n]
 
 
-def users_run(work: Path, users: int, extra: list[str]) -> dict:
-    from gradio_client import Client
-
-    arts = user_articles(users)
-    gradio_dir = work / "gradio"
+def serve(work: Path, extra: list[str], name: str = "serve") -> tuple[subprocess.Popen, str, Path]:
+    """`newsdesk serve` on a free port of 127.0.0.1 with a fresh cache: (process, URL, its Gradio folder)."""
+    gradio_dir = work / f"{name}-gradio"
     port = _free_port()
-    log = open(work / "serve.log", "wb")
-    proc = subprocess.Popen(newsdesk("serve", "--port", str(port), "--cache", str(work / "serve.sqlite"), *extra),
+    log = open(work / f"{name}.log", "wb")
+    proc = subprocess.Popen(newsdesk("serve", "--port", str(port), "--cache", str(work / f"{name}.sqlite"), *extra),
                             cwd=ROOT, env={**env(), "GRADIO_TEMP_DIR": str(gradio_dir)}, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -211,9 +211,55 @@ def users_run(work: Path, users: int, extra: list[str]) -> dict:
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() - t0 > 600:
-                raise SystemExit(f"the server did not start; see {work / 'serve.log'}")
+                raise SystemExit(f"the server did not start; see {work / f'{name}.log'}")
             time.sleep(1)
-    print(f"concurrency: server up in {time.monotonic() - t0:.0f} s; {users} users post at once …", flush=True)
+    print(f"{name}: server up in {time.monotonic() - t0:.0f} s", flush=True)
+    return proc, url, gradio_dir
+
+
+def paste_run(work: Path, page: Path, after: float, extra: list[str]) -> dict:
+    """One session posts a whole page; `after` seconds later (the page's jobs in full flow) a second session posts
+    one short article. Figures: the article's wait for its card, and the page's time, on one model."""
+    from gradio_client import Client
+
+    proc, url, _ = serve(work, extra, "paste")
+    article = user_articles(1)[0]
+    out: dict = {"page": page.name, "paste_after_s": after, "article_chars": len(article)}
+
+    def post(key: str, text: str, name: str) -> None:
+        client = Client(url, verbose=False)
+        t = time.monotonic()
+        try:
+            recs = client.predict(text, name, api_name="/process")
+            out[key] = {"s": round(time.monotonic() - t, 1), "records": len(recs),
+                        "complete": all(r.get("translation") and r.get("summary") for r in recs)}
+        except Exception as e:  # noqa: BLE001 - a failure is a figure
+            out[key] = {"s": round(time.monotonic() - t, 1), "error": str(e)[:300]}
+        finally:
+            client.close()
+
+    page_thread = threading.Thread(target=post, args=("page_run", page.read_text(encoding="utf-8"), "page"))
+    page_thread.start()
+    time.sleep(after)
+    post("article_run", article, "article")
+    out["page_still_running_when_article_done"] = page_thread.is_alive()
+    page_thread.join()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    print(f"paste: article ({len(article)} chars) {out['article_run']} while the page ran; page {out['page_run']}",
+          flush=True)
+    return out
+
+
+def users_run(work: Path, users: int, extra: list[str]) -> dict:
+    from gradio_client import Client
+
+    arts = user_articles(users)
+    proc, url, gradio_dir = serve(work, extra)
+    print(f"concurrency: {users} users post at once …", flush=True)
     results: list[dict] = [{} for _ in arts]
     go = threading.Event()
 
@@ -273,7 +319,9 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=12)
     ap.add_argument("--control", action="store_true", help="also a second uninterrupted run, to tell differences the "
                     "kills cause from those of batch composition")
-    ap.add_argument("--only", choices=["kill", "users"])
+    ap.add_argument("--only", choices=["kill", "users", "paste"])
+    ap.add_argument("--paste-after", type=float, default=60.0, help="paste run: seconds between the page and the "
+                    "one-article paste (default 60)")
     ap.add_argument("--model", help="profile (default: the embedded default)")
     ap.add_argument("--work", help="folder for the runs' files (default: a new temporary folder)")
     ap.add_argument("--json", help="write the figures here")
@@ -292,6 +340,8 @@ def main() -> None:
                                              a.control)
         if a.only in (None, "users"):
             figures["concurrency"] = users_run(work, a.users, extra)
+        if a.only in (None, "paste"):
+            figures["paste"] = paste_run(work, inp, a.paste_after, extra)
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if a.json:
         Path(a.json).write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
