@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from . import facts as F
 from .chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from .flags import flag
-from .generate import Draft, Job
+from .generate import Draft, Job, Role
 from .glossary import Glossary, normalise_en
 from .names import find_people, name_variants, pinyin_name
 from .newsstyle import Match, find_formulas, unsupported_agents
@@ -34,14 +34,14 @@ _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])
 
 def place(job: Job) -> dict:
     """Where a flag about a job's output belongs (flags.Flag): the headline, a body paragraph, or the summary."""
-    if job.role == "headline":
+    if job.role == Role.HEADLINE:
         return {"field": "headline"}
-    if job.role in ("summary", "summary_part", "merge", "summary_retry"):
+    if job.role in (Role.SUMMARY, Role.SUMMARY_PART, Role.MERGE, Role.SUMMARY_RETRY):
         return {"field": "summary"}
-    role, seq = job.replaces if job.role == "repair" and job.replaces else (job.role, job.seq)
-    if role == "headline":
+    role, seq = job.replaces if job.role == Role.REPAIR and job.replaces else (job.role, job.seq)
+    if role == Role.HEADLINE:
         return {"field": "headline"}
-    return {"field": "translation", "paragraph": seq[0]} if role == "translate" else {"field": "translation"}
+    return {"field": "translation", "paragraph": seq[0]} if role == Role.TRANSLATE else {"field": "translation"}
 
 
 def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list[int] | None:
@@ -49,16 +49,16 @@ def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list
     chunks and their repairs; a headline part maps into its line (when the line is printed as read); other jobs
     get the whole item."""
     end = len(job.source) if end is None else end
-    if job.replaces and job.role == "repair":  # one sentence of a re-translated passage
+    if job.replaces and job.role == Role.REPAIR:  # one sentence of a re-translated passage
         target = next((j for j in d.jobs if (j.role, j.seq) == job.replaces), None)
         if target is not None:
             offset = sum(len(s) for s in split_sentences(target.source)[:job.seq[-1]])
             return job_span(d, target, offset + start, offset + end)
-    if job.role == "translate":
+    if job.role == Role.TRANSLATE:
         p, c = job.seq[0], job.seq[1]
-        before = sum(len(j.source) for j in d.of("translate") if j.seq[0] == p and j.seq[1] < c)
+        before = sum(len(j.source) for j in d.of(Role.TRANSLATE) if j.seq[0] == p and j.seq[1] < c)
         return d.item.locate(p, before + start, before + end)
-    if job.role == "headline":  # a part of the heading: where it is printed on its line
+    if job.role == Role.HEADLINE:  # a part of the heading: where it is printed on its line
         for b in d.item.head_blocks:
             at = b.text.find(job.source)
             if at >= 0 and end > start:
@@ -68,7 +68,7 @@ def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list
 
 def _in_use(d: Draft, j: Job) -> bool:
     """Does this job's output stand in the record? (Not when a repair replaced it, or it is an unused repair.)"""
-    if j.role == "repair":
+    if j.role == Role.REPAIR:
         return j.replaces in d.revised
     return (j.role, j.seq) not in d.revised
 
@@ -76,14 +76,14 @@ def _in_use(d: Draft, j: Job) -> bool:
 def check_generation(d: Draft) -> list[dict]:
     flags = []
     for j in d.jobs:
-        if j.result is None or not _in_use(d, j) or j.role == "fill":
+        if j.result is None or not _in_use(d, j) or j.role == Role.FILL:
             continue
-        where = "translation" if j.role in ("translate", "headline", "repair") else "summary"
+        where = "translation" if j.role in (Role.TRANSLATE, Role.HEADLINE, Role.REPAIR) else "summary"
         if not j.result.finished and j.template != "none":
             flags.append(flag("truncated", f"the model's {where} of this passage stopped at the length limit "
                               f"({j.max_new} tokens) and may be cut off; check it against the source.",
                               span=job_span(d, j), found=j.result.text[-80:], **place(j)))
-        if j.role in ("translate", "headline", "repair"):
+        if j.role in (Role.TRANSLATE, Role.HEADLINE, Role.REPAIR):
             if j.source.strip() and not j.result.text.strip():
                 flags.append(flag("empty_output", "the model returned no translation for this passage.",
                                   span=job_span(d, j), expected=j.source, **place(j)))
@@ -91,7 +91,7 @@ def check_generation(d: Draft) -> list[dict]:
             if runs:
                 flags.append(flag("untranslated", "the English translation still contains Chinese: "
                                   + "、".join(runs[:5]), span=job_span(d, j), found=runs, **place(j)))
-        if j.template == "none" and j.role == "merge":
+        if j.template == "none" and j.role == Role.MERGE:
             flags.append(flag("summary_unmerged", "the article is too long for the model to summarise in one "
                               "piece; the summary lists the summaries of its parts.", span=list(d.item.span),
                               field="summary"))
@@ -180,7 +180,7 @@ def check_summary(d: Draft) -> list[dict]:
                      span=list(d.item.span), severity="info")]
     if not summary.strip():
         return [flag("empty_output", "the model returned no summary.", span=list(d.item.span), field="summary")]
-    retried = " (also after the summary was written again with this reason)" if d.of("summary_retry") else ""
+    retried = " (also after the summary was written again with this reason)" if d.of(Role.SUMMARY_RETRY) else ""
     flags = []
     for p in summary_problems(d, summary):
         if p.flagged:
@@ -340,8 +340,8 @@ def failures(findings: list[Finding]) -> int:
 def passages(d: Draft) -> list[tuple[Job, list[Job]]]:
     """The translated passages of an article (headline, body chunks), each with its repair jobs (if any)."""
     out = []
-    for j in d.of("headline") + d.of("translate"):
-        repairs = sorted((r for r in d.jobs if r.role == "repair" and r.replaces == (j.role, j.seq)),
+    for j in d.of(Role.HEADLINE) + d.of(Role.TRANSLATE):
+        repairs = sorted((r for r in d.jobs if r.role == Role.REPAIR and r.replaces == (j.role, j.seq)),
                          key=lambda r: r.seq)
         out.append((j, repairs))
     return out
@@ -366,7 +366,7 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
     for job, repairs in passages(d):
         texts = attempts(job, repairs)
         first = {f.key: f for f in check_passage(job.source, texts[0], ctx, d.item)}
-        where = "headline" if job.role == "headline" else "translation"
+        where = "headline" if job.role == Role.HEADLINE else "translation"
         retried = len(texts) > 1
         for f in check_passage(job.source, d.text(job), ctx, d.item):  # what the record shows
             if f.category == "untranslated":
@@ -418,7 +418,7 @@ def check_consistency(d: Draft, ctx: Context) -> list[dict]:
 
 
 def _where(job: Job) -> str:
-    return "the headline" if job.role == "headline" else f"paragraph {job.seq[0] + 1}"
+    return "the headline" if job.role == Role.HEADLINE else f"paragraph {job.seq[0] + 1}"
 
 
 def _fact_flag(f: Finding, where: str, span, retried: bool, at: dict) -> dict:

@@ -15,6 +15,7 @@ import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .backends import Backend, Generation
 from .cache import Cache, make_key
@@ -26,9 +27,27 @@ HINTS_TOKENS = 64  # room kept in a translation prompt for hints (renderings of 
 SUMMARY_MAX_NEW = 320  # tokens: 2-4 Chinese sentences fit in about 150
 SUMMARY_INPUT_MAX = 3000  # tokens of article per summary request, well inside a 32k context
 MAX_MERGE_ROUNDS = 3
-ROLES = frozenset({"headline", "translate", "summary"})  # what Generator.plan makes for an article by default
-TEMPLATES = {"headline": "headline", "translate": "translate", "summary": "summarize",
-             "summary_part": "summarize", "merge": "summarize_merge"}
+
+
+class Role(StrEnum):
+    """What a job is for. Generator.plan makes HEADLINE (one per heading part), TRANSLATE (one per body chunk) and
+    SUMMARY (or SUMMARY_PART per part of a long article, then MERGE); the follow-up stages of service/repair.py add
+    REPAIR (one sentence of a passage that failed a check, `Job.replaces` naming the passage), FILL (the look-up of
+    an article's words left in Chinese) and SUMMARY_RETRY (a summary that broke a rule, written again)."""
+
+    HEADLINE = "headline"
+    TRANSLATE = "translate"
+    SUMMARY = "summary"
+    SUMMARY_PART = "summary_part"
+    MERGE = "merge"
+    REPAIR = "repair"
+    FILL = "fill"
+    SUMMARY_RETRY = "summary_retry"
+
+
+ROLES = frozenset({Role.HEADLINE, Role.TRANSLATE, Role.SUMMARY})  # what Generator.plan makes by default
+TEMPLATES = {Role.HEADLINE: "headline", Role.TRANSLATE: "translate", Role.SUMMARY: "summarize",
+             Role.SUMMARY_PART: "summarize", Role.MERGE: "summarize_merge"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,7 @@ SUMMARY_LENGTHS = {
 @dataclass
 class Job:
     article: int  # Item.index
-    role: str  # headline | translate | summary | summary_part | merge (and follow-ups added by other steps)
+    role: Role
     seq: tuple  # order within the role, e.g. (paragraph, chunk)
     task: str  # "translate" or "summarize": which backend runs it
     source: str  # the Chinese text this job covers
@@ -91,7 +110,7 @@ class Draft:
     def done(self) -> bool:
         return all(j.result is not None for j in self.jobs)
 
-    def of(self, role: str) -> list[Job]:
+    def of(self, role: Role) -> list[Job]:
         return sorted((j for j in self.jobs if j.role == role), key=lambda j: j.seq)
 
     def chosen(self, job: Job) -> str:
@@ -104,7 +123,7 @@ class Draft:
 
     def heading_en(self) -> list[tuple[HeadPart, str]]:
         """Each part of the heading (kicker, main headline, subheads) with its English, in page order."""
-        done = {j.seq[0]: j for j in self.of("headline")}
+        done = {j.seq[0]: j for j in self.of(Role.HEADLINE)}
         return [(p, self.text(done[k]).strip()) for k, p in enumerate(self.heading) if k in done]
 
     def _heading(self, role: str) -> list[str]:
@@ -127,7 +146,7 @@ class Draft:
     def translation(self) -> str:
         """Paragraphs joined by blank lines; the chunks of one paragraph by spaces."""
         paras: dict[int, list[str]] = {}
-        for j in self.of("translate"):
+        for j in self.of(Role.TRANSLATE):
             paras.setdefault(j.seq[0], []).append(self.text(j))
         return "\n\n".join(" ".join(chunks) for _, chunks in sorted(paras.items()))
 
@@ -146,7 +165,7 @@ class Draft:
     @property
     def final_summary_job(self) -> Job | None:
         """The job whose output is the summary: the merge of a long article's parts, else the one summary."""
-        final = self.of("merge") or self.of("summary")
+        final = self.of(Role.MERGE) or self.of(Role.SUMMARY)
         return final[-1] if final else None
 
 
@@ -182,17 +201,17 @@ class Generator:
     def template_ids(self) -> str:
         """What goes into each record's prompt_version."""
         ids = []
-        for role in ("headline", "translate", "summary", "merge"):
-            task = "summarize" if role in ("summary", "merge") else "translate"
+        for role in (Role.HEADLINE, Role.TRANSLATE, Role.SUMMARY, Role.MERGE):
+            task = "summarize" if role in (Role.SUMMARY, Role.MERGE) else "translate"
             b = self.backends[task]
             ids.append(b.template_id(self.template_for(role)) if b.follows_instructions else f"{role}:raw")
         return " ".join(dict.fromkeys(ids))
 
-    def template_for(self, role: str) -> str:
+    def template_for(self, role: Role) -> str:
         """The prompt template of a role; the summary's and the merge's follow the run's summary length."""
-        if role == "summary":
+        if role == Role.SUMMARY:
             return self.summary_length.template
-        if role == "merge":
+        if role == Role.MERGE:
             return self.summary_length.merge
         return TEMPLATES[role]
 
@@ -245,7 +264,7 @@ class Generator:
         return chunks
 
     # --- jobs ----------------------------------------------------------------------------------------
-    def job(self, item: Item, role: str, seq: tuple, task: str, source: str, *, template: str | None = None,
+    def job(self, item: Item, role: Role, seq: tuple, task: str, source: str, *, template: str | None = None,
             max_new: int | None = None, **values: str) -> Job:
         template = template or self.template_for(role)
         values.setdefault("text", source)
@@ -259,23 +278,23 @@ class Generator:
         return Job(item.index, role, seq, task, source, tid, rendered, max_new, key, ids=ids,
                    prefix=b.prefix_tokens(template, ids))
 
-    def plan(self, item: Item, roles: frozenset[str] | set[str] = ROLES) -> Draft:
+    def plan(self, item: Item, roles: frozenset[Role] | set[Role] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
         d = Draft(item, summary_length=self.summary_length)
-        if "headline" in roles:  # each part of the heading on its own, told which part it is
+        if Role.HEADLINE in roles:  # each part of the heading on its own, told which part it is
             d.heading = heading_parts(item)
             for k, part in enumerate(d.heading):
                 label = PHOTO_LABEL if item.kind == "photo" and part.role == MAIN else part.label
-                d.jobs.append(self.job(item, "headline", (k,), "translate", part.zh, part=label,
+                d.jobs.append(self.job(item, Role.HEADLINE, (k,), "translate", part.zh, part=label,
                                        **self._hints(item, part.zh)))
         budget = self.translate_budget()
-        for p, para in enumerate(item.paragraphs if "translate" in roles else ()):
+        for p, para in enumerate(item.paragraphs if Role.TRANSLATE in roles else ()):
             for c, piece in enumerate(self.chunk(para, budget)):
-                d.jobs.append(self.job(item, "translate", (p, c), "translate", piece, **self._hints(item, piece)))
+                d.jobs.append(self.job(item, Role.TRANSLATE, (p, c), "translate", piece, **self._hints(item, piece)))
         body = "\n".join(item.paragraphs)
-        if body.strip() and "summary" in roles:
+        if body.strip() and Role.SUMMARY in roles:
             parts = self._summary_parts(item)
-            role = "summary" if len(parts) == 1 else "summary_part"
+            role = Role.SUMMARY if len(parts) == 1 else Role.SUMMARY_PART
             for k, part in enumerate(parts):
                 d.jobs.append(self.job(item, role, (0, k), "summarize", part, headline=item.headline,
                                        notes=ocr_notes(item, part), max_new=SUMMARY_MAX_NEW))
@@ -298,8 +317,8 @@ class Generator:
 
     def merge_summaries(self, d: Draft, _gen: "Generator") -> list[Job]:
         """Long articles: merge the part summaries (in rounds, if even they are too long for one request)."""
-        parts = d.of("summary_part")
-        if not parts or d.of("merge"):
+        parts = d.of(Role.SUMMARY_PART)
+        if not parts or d.of(Role.MERGE):
             return []
         level = max(j.seq[0] for j in parts)
         texts = [as_prose(j.result.text) for j in parts if j.seq[0] == level]
@@ -307,12 +326,12 @@ class Generator:
         budget = self.summary_budget()
         count = self.backends["summarize"].count_tokens
         if count(joined) <= budget:
-            return [self.job(d.item, "merge", (0,), "summarize", joined, headline=d.item.headline,
+            return [self.job(d.item, Role.MERGE, (0,), "summarize", joined, headline=d.item.headline,
                              max_new=SUMMARY_MAX_NEW)]
         # the model does not shorten enough (a part summary alone is over the budget, which no prompt can take,
         # or the rounds are used up): keep every part, unmerged
         if len(texts) == 1 or level >= MAX_MERGE_ROUNDS or any(count(t) > budget for t in texts):
-            d.jobs.append(Job(d.item.index, "merge", (0,), "summarize", joined, "none", None, 0,
+            d.jobs.append(Job(d.item.index, Role.MERGE, (0,), "summarize", joined, "none", None, 0,
                               result=Generation(joined, 0, True, 0.0)))
             return []
         groups: list[str] = []
@@ -321,7 +340,7 @@ class Generator:
                 groups[-1] += "\n" + t
             else:
                 groups.append(t)
-        return [self.job(d.item, "summary_part", (level + 1, k), "summarize", g, template="summarize_merge",
+        return [self.job(d.item, Role.SUMMARY_PART, (level + 1, k), "summarize", g, template="summarize_merge",
                          headline=d.item.headline, max_new=SUMMARY_MAX_NEW) for k, g in enumerate(groups)]
 
     # --- running -------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 from . import checks, prompts
 from . import facts as F
 from .chinese import CJK, CJK_RUN, as_prose, split_sentences
-from .generate import SUMMARY_MAX_NEW, Draft, Generator, Job
+from .generate import SUMMARY_MAX_NEW, Draft, Generator, Job, Role
 from .segment import Item
 
 TEMPLATE = "translate_repair"
@@ -78,10 +78,10 @@ class Repair:
     def followup(self, d: Draft, gen: Generator) -> list[Job]:
         if not gen.backends["translate"].follows_instructions:
             return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
-        if any(j.role == "fill" for j in d.jobs):
+        if any(j.role == Role.FILL for j in d.jobs):
             self.fill(d)
             return []
-        if any(j.role == "repair" for j in d.jobs):
+        if any(j.role == Role.REPAIR for j in d.jobs):
             self.choose(d)
             return self.fill_jobs(d, gen)
         jobs: list[Job] = []
@@ -103,7 +103,7 @@ class Repair:
         if (final is None or final.result is None or final.template == "none"
                 or not gen.backends["summarize"].follows_instructions):
             return []
-        retry = d.of("summary_retry")
+        retry = d.of(Role.SUMMARY_RETRY)
         if retry:
             if retry[0].result is not None:
                 again = as_prose(retry[0].result.text)
@@ -115,7 +115,7 @@ class Repair:
         if not problems:
             return []
         reason = "".join(dict.fromkeys(p.reason for p in problems[:MAX_PROBLEMS]))
-        job = gen.job(d.item, "summary_retry", (0,), "summarize", final.source, template=SUMMARY_TEMPLATE,
+        job = gen.job(d.item, Role.SUMMARY_RETRY, (0,), "summarize", final.source, template=SUMMARY_TEMPLATE,
                       headline=d.item.headline, previous=d.first_summary, reason=reason,
                       rule=d.summary_length.rule, max_new=SUMMARY_MAX_NEW)
         if len(job.ids) + 64 >= gen.backends["summarize"].context_tokens:
@@ -149,13 +149,13 @@ class Repair:
                     sentences.append(context)
         if not words:
             return []
-        return [gen.job(d.item, "fill", (0,), "translate", "、".join(words), template=TERM_TEMPLATE,
+        return [gen.job(d.item, Role.FILL, (0,), "translate", "、".join(words), template=TERM_TEMPLATE,
                         context="\n".join(sentences), terms="".join(f"{w} =\n" for w in words),
                         max_new=16 + 12 * len(words))]
 
     def fill(self, d: Draft) -> None:
         """Use the answers that are plain English of a few words (`Draft.filled`; checks flag each use)."""
-        for j in d.of("fill"):
+        for j in d.of(Role.FILL):
             if j.result.finished:
                 d.filled.update(parse_fills(j.result.text, j.source.split("、")))
 
@@ -168,7 +168,7 @@ class Repair:
                 continue
             problems = _problems(sentence, start, found)
             header = "An earlier translation made these mistakes; do not repeat them:\n" if problems else ""
-            r = gen.job(d.item, "repair", (job.role, *job.seq, k), "translate", sentence, template=TEMPLATE,
+            r = gen.job(d.item, Role.REPAIR, (job.role, *job.seq, k), "translate", sentence, template=TEMPLATE,
                         text=self.prerender(d.item, sentence, digits=True), notes=self.notes(sentence),
                         problems=header + "".join(f"- {p}\n" for p in problems[:MAX_PROBLEMS]))
             r.replaces = (job.role, job.seq)
