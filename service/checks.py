@@ -259,6 +259,15 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s'’\-]+", "", text.lower())
 
 
+def findings(d: Draft, source: str, english: str, ctx: Context) -> list[Finding]:
+    """`check_passage` for one attempt at a passage of this article, computed once and kept on the Draft: the
+    repair round, the choice between attempts and the record all read the same findings."""
+    key = (source, english)
+    if key not in d.findings:
+        d.findings[key] = check_passage(source, english, ctx, d.item)
+    return d.findings[key]
+
+
 def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[Finding]:
     """Everything checked in one translated passage: its numeric facts, names and terms (ok or not), English
     numbers the source does not back, a suspiciously short translation, Chinese left in the English."""
@@ -365,10 +374,10 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
     records, flags = [], []
     for job, repairs in passages(d):
         texts = attempts(job, repairs)
-        first = {f.key: f for f in check_passage(job.source, texts[0], ctx, d.item)}
+        first = {f.key: f for f in findings(d, job.source, texts[0], ctx)}
         where = "headline" if job.role == Role.HEADLINE else "translation"
         retried = len(texts) > 1
-        for f in check_passage(job.source, d.text(job), ctx, d.item):  # what the record shows
+        for f in findings(d, job.source, d.text(job), ctx):  # what the record shows
             if f.category == "untranslated":
                 continue  # flagged by check_generation, on each text in use
             span = job_span(d, job, f.start, f.end) if f.start >= 0 else job_span(d, job)

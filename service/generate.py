@@ -106,6 +106,8 @@ class Draft:
     summary_length: SummaryLength = SUMMARY_LENGTHS["standard"]
     # the summary written again with the reason it broke a rule, when it checked better (service/repair.py)
     summary_revised: str | None = None
+    # checks.findings' memo: (source, English) -> the passage's findings, each computed once per attempt
+    findings: dict[tuple[str, str], list] = field(default_factory=dict, repr=False)
 
     def done(self) -> bool:
         return all(j.result is not None for j in self.jobs)

@@ -200,12 +200,13 @@ def _counts_line(c: dict) -> str:
     return f"{c['checked']} checked · {c['verified']} verified · {c['repaired']} repaired · {c['flagged']} flagged"
 
 
-def to_markdown(issue: str, records: list[dict]) -> str:
+def to_markdown(issue: str, records: list[dict], report: dict | None = None) -> str:
+    """The bilingual Markdown of an issue; `report`: its `issue_report`, when the caller has it already."""
     lines = [f"# {issue}", ""]
     if records:
         r0 = records[0]
         lines += [f"*{len(records)} items · model {r0['model']} · prompts {r0['prompt_version']}*", ""]
-        rep = issue_report(issue, records)
+        rep = report or issue_report(issue, records)
         lines += ["## Fact check", "", f"Numbers, dates, names and glossary terms: {_counts_line(rep['facts'])}.",
                   "", "| # | article | checked | verified | repaired | flagged | flags |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {a['index'] + 1} | {_cell(a['headline_en'] or a['headline'])} | {a['checked']} | {a['verified']} | "
@@ -254,7 +255,7 @@ def issue_files(issue: str, records: list[dict], run: dict | None = None, stem: 
     stem = stem or issue
     return {
         f"{stem}.jsonl": to_jsonl(records),
-        f"{stem}.md": to_markdown(issue, records),
+        f"{stem}.md": to_markdown(issue, records, report),
         f"{stem}.report.json": json.dumps(report, ensure_ascii=False, indent=2) + "\n",
     }
 

@@ -88,7 +88,7 @@ class Repair:
         for job, _ in checks.passages(d):
             if not CJK.search(job.source):
                 continue
-            found = checks.check_passage(job.source, job.result.text, self.ctx, d.item)
+            found = checks.findings(d, job.source, job.result.text, self.ctx)
             # Words merely left in Chinese are the term look-up's work (one request per article, below); a
             # re-translation of the whole passage for them cost 20 of the seed page's 28 repair requests.
             if any(not f.ok and f.category != "untranslated" for f in found):
@@ -128,7 +128,7 @@ class Repair:
             texts = checks.attempts(job, repairs)
             if len(texts) < 2:
                 continue
-            per = [checks.check_passage(job.source, t, self.ctx, d.item) for t in texts]
+            per = [checks.findings(d, job.source, t, self.ctx) for t in texts]
             if checks.best_attempt(per) > 0:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:

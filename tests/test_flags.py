@@ -47,3 +47,23 @@ def test_the_card_goes_by_the_fields_not_the_message():
     # a record written before flags carried a field: placed by its kind
     assert field_of({"kind": "summary_length", "message": "translation headline"}) == "summary"
     assert field_of({"kind": "something_new", "message": "summary"}) == "source"
+
+
+def test_each_attempt_at_a_passage_is_checked_once(tiny_chat, seed_text, monkeypatch):
+    """The repair round, the choice between attempts and the record read one set of findings per attempt
+    (checks.findings), instead of checking a repaired passage five times."""
+    from collections import Counter
+
+    from service import checks
+
+    calls: Counter = Counter()
+    real = checks.check_passage
+
+    def spy(source, english, ctx, item):
+        calls[(item.index, source, english)] += 1
+        return real(source, english, ctx, item)
+
+    monkeypatch.setattr(checks, "check_passage", spy)
+    records = Pipeline(tiny_chat, cache_path=None).process(ingest.from_text(seed_text, name="seed"))
+    assert records and calls
+    assert max(calls.values()) == 1, [k for k, n in calls.items() if n > 1][:3]
