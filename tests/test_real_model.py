@@ -72,7 +72,9 @@ def test_llama_cpp_reads_the_same_token_ids_as_transformers():
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     texts = [ARTICLE, "316.4万元、12月23日 “慈善一日捐” (SCORE) 俞梦婷\n\n第二段 English words 3.164 million"]
     for name, values in [("translate", {"notes": "Use these English renderings:\n- 每万名 = per 10,000\n"}),
-                         ("summarize", {"headline": "首批企业获证"}), ("translate_term", {"context": ARTICLE})]:
+                         ("summarize", {"headline": "首批企业获证",
+                                        "notes": "注意：原文中的“安管理”疑为识别错误（可能应为“安全管理”），摘要里不要照抄“安管理”。\n"}),
+                         ("translate_term", {"context": ARTICLE})]:
         for text in texts:
             fields = {"text": text, "terms": "获证 =\n", **values}
             msgs = backend.render(name, **fields)[1]
