@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from .checks import tally
+from .flags import field_of
 from .headlines import heading_line
 
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
@@ -167,8 +168,10 @@ def to_jsonl(records: list[dict]) -> str:
 
 
 def _flag_line(f: dict) -> str:
+    """One flag as a Markdown quote line, led by the part of the record it concerns (its field and paragraph)."""
+    part = field_of(f) + (f" ¶{f['paragraph'] + 1}" if isinstance(f.get("paragraph"), int) else "")
     where = f" (chars {f['span'][0]}–{f['span'][1]})" if f.get("span") else ""
-    return f"> ⚠ **{f['kind']}**{where}: {f['message']}"
+    return f"> ⚠ **{f['kind']}** · {part}{where}: {f['message']}"
 
 
 def issue_report(issue: str, records: list[dict]) -> dict:

@@ -67,3 +67,17 @@ def test_each_attempt_at_a_passage_is_checked_once(tiny_chat, seed_text, monkeyp
     records = Pipeline(tiny_chat, cache_path=None).process(ingest.from_text(seed_text, name="seed"))
     assert records and calls
     assert max(calls.values()) == 1, [k for k, n in calls.items() if n > 1][:3]
+
+
+def test_the_markdown_names_the_part_each_flag_concerns():
+    from service.outputs import to_markdown
+
+    rec = {"issue": "t", "index": 0, "kind": "news", "headline": "标题", "headline_en": "Title", "model": "m", "text": "标题",
+           "prompt_version": "p", "summary": "摘要。", "translation": "One.\n\nTwo.", "facts": [], "people": [],
+           "flags": [flag("untranslated", "still Chinese: 错字", paragraph=1, span=(5, 7), found=["错字"]),
+                     flag("summary_length", "one sentence"),
+                     {"kind": "ocr_dropped", "severity": "warning", "message": "old record, no field"}]}
+    md = to_markdown("t", [rec])
+    assert "> ⚠ **untranslated** · translation ¶2 (chars 5–7): still Chinese: 错字" in md
+    assert "> ⚠ **summary_length** · summary: one sentence" in md
+    assert "> ⚠ **ocr_dropped** · source: old record, no field" in md
