@@ -270,6 +270,7 @@ class Generator:
             max_new: int | None = None, **values: str) -> Job:
         template = template or self.template_for(role)
         values.setdefault("text", source)
+        values.setdefault("notes", "")  # the summary templates' OCR notes; a translation job's hints set their own
         tid, rendered = self.render(task, template, **values)
         b = self.backends[task]
         ids = b.encode(rendered)

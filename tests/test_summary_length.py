@@ -14,6 +14,7 @@ import pytest
 
 from service import checks
 from service.chinese import as_prose
+from service.generate import Role
 from service.backends import Generation
 from service.cli import main
 from service.ingest import from_text
@@ -134,6 +135,17 @@ def test_the_summary_prompt_names_the_ocr_suspicions_of_its_text(pipes):
         assert "“安管理”疑为识别错误（可能应为“安全管理”）" in prompt
     clean = ARTICLE.replace("安管理", "安全管理")
     assert "疑为识别错误" not in planned(pipes["standard"], "x", clean).of("summary")[0].input[-1]["content"]
+
+
+def test_a_long_articles_parts_merge_at_either_length(pipes):
+    """The merge of a long article's part summaries uses the length's merge template: summarize_short for
+    `short`, which takes the OCR notes too; a merge job has none to give (its text is summaries)."""
+    for length in ("standard", "short"):
+        gen = pipes[length].generator
+        d = planned(pipes[length], "x")
+        job = gen.job(d.item, Role.MERGE, (0,), "summarize", "甲做了乙。\n丙做了丁。", headline=d.item.headline)
+        assert job.template.startswith(gen.summary_length.merge + "@")
+        assert "甲做了乙。" in job.input[-1]["content"] and "疑为识别错误" not in job.input[-1]["content"]
 
 
 def test_a_summary_that_keeps_the_rules_is_not_written_again(pipes):
