@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from . import facts as F
+from . import ocr
 from .chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from .flags import flag
 from .generate import Draft, Job, Role
@@ -151,9 +152,7 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
             msg = f"the summary has {n} sentence(s), not {want}."
             zh = f"摘要写了{n}句，要求写{lo}到{hi}句。"
         out.append(SummaryProblem("summary_length", msg, zh, expected=want, found=n))
-    defects = {(f["found"], f["expected"]) for f in d.item.flags
-               if f["kind"].startswith("ocr_") and f.get("found") and f.get("expected")}
-    for found, expected in sorted(defects):
+    for found, expected in sorted(ocr.suspicions(d.item.flags)):
         if found in summary:
             out.append(SummaryProblem("summary_ocr_copied", f"the summary copies the OCR defect '{found}' of "
                                       f"the article; it probably should read '{expected}'.",
@@ -177,15 +176,14 @@ def check_summary(d: Draft) -> list[dict]:
     summary = d.summary
     if not d.item.paragraphs:
         return [flag("no_body", "this item has no body text, only a headline; nothing to summarise.",
-                     span=list(d.item.span), severity="info")]
+                     span=list(d.item.span))]
     if not summary.strip():
         return [flag("empty_output", "the model returned no summary.", span=list(d.item.span), field="summary")]
     retried = " (also after the summary was written again with this reason)" if d.of(Role.SUMMARY_RETRY) else ""
     flags = []
     for p in summary_problems(d, summary):
         if p.flagged:
-            flags.append(flag(p.kind, p.message.rstrip(".") + retried + ".", expected=p.expected, found=p.found,
-                              severity="info" if p.kind == "summary_length" else "warning"))
+            flags.append(flag(p.kind, p.message.rstrip(".") + retried + ".", expected=p.expected, found=p.found))
     return flags
 
 
@@ -422,7 +420,7 @@ def check_consistency(d: Draft, ctx: Context) -> list[dict]:
         where = "; ".join(f"'{form}' in {_where(job)}" for form, job in found if form in distinct)
         flags.append(flag("inconsistent_rendering", f"{zh} is rendered in more than one way in this article ({where}); "
                           f"the glossary's rendering is '{entries[zh].en}'.", span=job_span(d, found[-1][1]),
-                          expected=entries[zh].en, found=" | ".join(distinct), severity="info", **place(found[-1][1])))
+                          expected=entries[zh].en, found=" | ".join(distinct), **place(found[-1][1])))
     return flags
 
 
@@ -444,11 +442,10 @@ def _fact_flag(f: Finding, where: str, span, retried: bool, at: dict) -> dict:
                     span=span, expected=f.expected, **at)
     if f.category == "term":
         return flag("term_missing", f"{f.text} is '{f.expected}' in the glossary; the {where} does not have it"
-                    f"{again}.", span=span, expected=f.expected, severity="info", **at)
+                    f"{again}.", span=span, expected=f.expected, **at)
     if f.category == "formula":
         return flag("formula_missing", f"{f.text} is the news formula '{f.expected}' (glossary/news-formulas.csv); "
-                    f"the {where} does not have it{again}.", span=span, expected=f.expected, severity="info",
-                    **at)
+                    f"the {where} does not have it{again}.", span=span, expected=f.expected, **at)
     if f.category == "agent":
         return flag("agent_unsupported", f"the {where} says '{f.found}', but the Chinese names no such source or "
                     f"actor here; the model may have invented it{again}.", span=span, found=f.found, **at)

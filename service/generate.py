@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from . import ocr
 from .backends import Backend, Generation
 from .cache import Cache, make_key
 from .chinese import as_prose, fill_in, split_clauses, split_sentences
@@ -174,10 +175,8 @@ class Draft:
 def ocr_notes(item: Item, text: str) -> str:
     """A note for the summary prompt on each suspected OCR defect left in `text` (the flags that were not applied
     as corrections), so that the summary does not copy it; "" when there are none."""
-    pairs = dict.fromkeys((f["found"], f["expected"]) for f in item.flags
-                          if str(f.get("kind", "")).startswith("ocr_") and f.get("found") and f.get("expected")
-                          and f["found"] in text)
-    return "".join(f"注意：原文中的“{a}”疑为识别错误（可能应为“{b}”），摘要里不要照抄“{a}”。\n" for a, b in pairs)
+    return "".join(f"注意：原文中的“{a}”疑为识别错误（可能应为“{b}”），摘要里不要照抄“{a}”。\n"
+                   for a, b in ocr.suspicions(item.flags) if a in text)
 
 
 Followup = Callable[[Draft, "Generator"], list[Job]]

@@ -198,6 +198,13 @@ _MESSAGES = {
 }
 
 
+def suspicions(flags: list[dict]) -> list[tuple[str, str]]:
+    """(found, expected) of each OCR flag among an item's flags, once each, in order: what a summary must not copy
+    (checks.summary_problems) and what its prompt warns of (generate.ocr_notes)."""
+    return list(dict.fromkeys((f["found"], f["expected"]) for f in flags
+                              if str(f.get("kind", "")).startswith("ocr_") and f.get("found") and f.get("expected")))
+
+
 def flags(item, page: Page, correct: bool = True) -> list[dict]:
     """OCR defect flags for an item's headline lines and paragraphs, with original-file spans; with `correct`,
     the confident findings are applied to the text the model reads (`Item.correct`) and listed in

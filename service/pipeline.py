@@ -50,12 +50,12 @@ def dateline_flags(it: Item, dateline) -> list[dict]:
     no known form: say so next to the byline."""
     if it.dateline and not dateline.en:
         return [flag("dateline_unknown", f"the dateline {it.dateline} is in no form newsdesk knows; it is "
-                            "not translated (it stays in the record as written).", severity="info", field="byline",
+                            "not translated (it stays in the record as written).", field="byline",
                             found=it.dateline)]
     if not dateline.place_checked:
         return [flag("dateline_place_unverified", f"the dateline's place {dateline.place} is not in the "
                             f"glossary; it is written in pinyin as '{dateline.place_en}', which may not be its English "
-                            "name (Harbin, not Ha'erbin): check it, or add it to the glossary.", severity="info",
+                            "name (Harbin, not Ha'erbin): check it, or add it to the glossary.",
                             field="byline", found=dateline.place, expected=dateline.place_en)]
     return []
 

@@ -14,9 +14,8 @@ import html
 import itertools
 import json
 
-from .flags import FIELDS, field_of
+from .flags import field_of
 
-SECTIONS = FIELDS[1:] + FIELDS[:1]  # headline, byline, summary, translation, source
 # Fields a card shows in its own place; anything else in a record goes under "More fields".
 _SHOWN = {"issue", "index", "kind", "kicker", "items", "headline", "subheads", "headline_en", "kicker_en", "subheads_en",
           "heading", "dateline", "dateline_en", "byline",
