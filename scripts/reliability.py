@@ -219,7 +219,8 @@ def serve(work: Path, extra: list[str], name: str = "serve") -> tuple[subprocess
 
 def paste_run(work: Path, page: Path, after: float, extra: list[str]) -> dict:
     """One session posts a whole page; `after` seconds later (the page's jobs in full flow) a second session posts
-    one short article. Figures: the article's wait for its card, and the page's time, on one model."""
+    one short article. Figures: the article's wait for its card, and the page's time, on one model; then the same
+article alone on a fresh server, for comparison."""
     from gradio_client import Client
 
     proc, url, _ = serve(work, extra, "paste")
@@ -249,8 +250,16 @@ def paste_run(work: Path, page: Path, after: float, extra: list[str]) -> dict:
         proc.wait(timeout=180)
     except subprocess.TimeoutExpired:
         proc.kill()
-    print(f"paste: article ({len(article)} chars) {out['article_run']} while the page ran; page {out['page_run']}",
-          flush=True)
+    # the same article alone on a fresh server (and cache): what the paste costs with nothing else running
+    proc, url, _ = serve(work, extra, "alone")
+    post("article_alone", article, "article")
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    print(f"paste: article ({len(article)} chars) {out['article_run']} while the page ran; page {out['page_run']}; "
+          f"the article alone {out['article_alone']}", flush=True)
     return out
 
 

@@ -113,7 +113,7 @@ class LlamaEngine:
             raise ModelError(f"llama.cpp could not load {path}: not a GGUF model it can read (damaged, or made "
                              "by a newer llama.cpp). Run `newsdesk models fetch` to verify it, or use --runtime transformers.")
         cp = L.llama_context_default_params()
-        streams = capacity + MAX_PREFIXES
+        streams = 2 * capacity + MAX_PREFIXES  # running + held sequences, and the shared prefixes
         cp.n_ctx = n_ctx
         cp.n_batch = cp.n_ubatch = n_batch
         cp.n_seq_max = streams
@@ -134,6 +134,7 @@ class LlamaEngine:
         self.context_tokens = min(L.llama_model_n_ctx_train(self.model), self.n_ctx // 2)
         self.batch = L.llama_batch_init(n_batch, 0, 1)
         self.seqs: list[_Seq] = []
+        self.held: set[Request] = set()  # running but not advanced (the scheduler serves a light caller first)
         self.prefixes: OrderedDict[tuple, _Prefix] = OrderedDict()
         self.streams = streams
         self.free_sids = list(range(streams))
@@ -193,7 +194,7 @@ class LlamaEngine:
     def fits(self, r: Request) -> bool:
         """A free sequence slot, and room in the KV cache for the prompt and the longest answer of every running
         sequence and of this one (so a decode never runs out of cells)."""
-        if len(self.seqs) >= self.capacity or not self.free_sids:
+        if len(self.seqs) - sum(s.req in self.held for s in self.seqs) >= self.capacity or not self.free_sids:
             return False
         used = sum(self._cells(s.req, s.prefix is not None) for s in self.seqs)
         used += sum(len(p.ids) for p in self.prefixes.values())
@@ -232,6 +233,11 @@ class LlamaEngine:
         self.L.llama_memory_seq_cp(self.mem, p.sid, s.sid, 0, len(p.ids))
         s.pos = len(p.ids)
 
+    def hold(self, reqs: set[Request]) -> None:
+        """Do not advance these running requests until the next hold(): their KV cells, read prompt and answer so
+        far stay as they are, so holding loses nothing; they do not count against `capacity`."""
+        self.held = set(reqs)
+
     def drop(self, r: Request) -> None:
         for s in list(self.seqs):
             if s.req is r:
@@ -242,12 +248,14 @@ class LlamaEngine:
         if s.prefix is not None:
             s.prefix.users -= 1
         self.seqs.remove(s)
+        self.held.discard(s.req)
         self.free_sids.append(s.sid)
 
     def reset(self) -> None:
         self.L.llama_memory_clear(self.mem, True)
         self.free_sids = list(range(self.streams))
         self.seqs.clear()
+        self.held.clear()
         self.prefixes.clear()
 
     def step(self) -> list[Request]:
@@ -266,8 +274,10 @@ class LlamaEngine:
             b.logits[n] = logits
             n += 1
 
-        for s in self.seqs:  # decoding sequences first: one token each
+        live = [s for s in self.seqs if s.req not in self.held]
+        for s in self.seqs:
             s.row = -1
+        for s in live:  # decoding sequences first: one token each
             if s.feed is not None:
                 s.row = n
                 put(s.feed, len(s.req.ids) + len(s.out) - 1, s.sid, True)
@@ -283,7 +293,7 @@ class LlamaEngine:
                     put(p.ids[k], k, p.sid, False)
                 p.reading = take  # counted as read only once the decode went through
                 budget -= take
-        for s in self.seqs:  # prompts being read
+        for s in live:  # prompts being read
             if budget <= 0:
                 break
             if s.prefix is not None and s.pos == 0:
@@ -304,7 +314,7 @@ class LlamaEngine:
         if n == 0:
             return []
         b.n_tokens = n
-        decoding = sum(1 for s in self.seqs if s.row >= 0 and s.out)
+        decoding = sum(1 for s in live if s.row >= 0 and s.out)
         t0 = time.perf_counter()
         with self.lock:
             rc = L.llama_decode(self.ctx, b)

@@ -7,6 +7,12 @@ requests here, and one engine thread keeps the model's running batch full.
   batches (transformers `generate`) takes a new batch each time the last one is done: the same queue, coarser steps.
 - **Fair between callers.** Admission goes round-robin over the callers that have requests waiting, so a
   one-article paste is not stuck behind a 40-article issue: its requests join the running batch at once.
+- **Light callers first.** While a caller with at most `LIGHT` requests pending (a pasted article, a UI session)
+  shares the model with a heavier one (a page, an issue), its requests are admitted first and, on an engine that
+  can hold sequences (llama.cpp: `engine.hold`), the heavy caller's running sequences are held (their KV cache
+  kept, nothing lost or recomputed) except the `BACKGROUND` oldest ones. On a CPU a decode step costs nearly in
+  proportion to the sequences in it, so the page loses almost no throughput while the paste's steps are short:
+  a card comes back in seconds, not after the page's batch of 16 has shared every step with it.
 - **Streamed, cancellable.** Each finished request is handed back at once on its caller's reply queue;
   `cancel(caller)` drops that caller's waiting requests and stops its running ones, and touches no one else's.
 - **Errors.** An engine failure (a crash, a context that cannot hold a request) is handed back to every caller
@@ -21,6 +27,8 @@ The engine protocol (see `service/llamacpp.py` and `service/backends.py`):
     engine.add(req)             join; its prompt is read in the next steps
     engine.step() -> [req]      advance; returns the requests that finished (req.result set)
     engine.drop(req)            stop a running request (cancelled), free what it holds
+    engine.hold(reqs)           (optional) running requests not to advance until the next hold(); they keep
+                                their state, and do not count against `capacity`
     engine.reset()              forget every running request (after a failure)
 """
 
@@ -34,6 +42,9 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from .errors import ModelError
+
+LIGHT = 12  # a caller with at most this many requests pending is served first while a heavier caller runs
+BACKGROUND = 1  # a heavier caller's running sequences that keep advancing meanwhile (the oldest ones)
 
 
 @dataclass
@@ -72,7 +83,8 @@ class Scheduler:
         self.name = name
         self._cond = threading.Condition()
         self._waiting: OrderedDict[object, deque[Request]] = OrderedDict()  # caller -> its requests, in order
-        self._running: set[Request] = set()
+        self._running: dict[Request, None] = {}  # in the order they joined (a set that keeps order)
+        self._held: set[Request] = set()  # running, but not advanced while a light caller's requests run
         self._cancel: set[object] = set()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -127,13 +139,42 @@ class Scheduler:
             self._thread = threading.Thread(target=self._loop, name=f"newsdesk-engine-{self.name}", daemon=True)
             self._thread.start()
 
+    def _light(self) -> set:
+        """The callers to serve first: those with at most LIGHT requests pending, while a heavier one has work."""
+        pending: dict[object, int] = {c: len(q) for c, q in self._waiting.items()}
+        for r in self._running:
+            pending[r.caller] = pending.get(r.caller, 0) + 1
+        if len(pending) < 2 or max(pending.values()) <= LIGHT:
+            return set()
+        return {c for c, n in pending.items() if n <= LIGHT}
+
+    def _hold(self, light: set) -> None:
+        """Hold the heavier callers' running sequences (all but the BACKGROUND oldest) while a light one has work."""
+        hold = getattr(self.engine, "hold", None)
+        if hold is None:
+            return
+        held: set[Request] = set()
+        if light:
+            heavy = [r for r in self._running if r.caller not in light]
+            held = set(heavy[BACKGROUND:])
+        if held != self._held:
+            self._held = held
+            hold(held)
+
     def _admit(self) -> None:
-        """Round-robin over callers: one request of each caller in turn, while the engine has room."""
-        while self._waiting and len(self._running) < self.engine.capacity:
+        """Round-robin over the callers (only the light ones while there are any): one request of each caller in
+        turn, while the engine has room."""
+        light = self._light()
+        self._hold(light)
+        while self._waiting and len(self._running) - len(self._held) < self.engine.capacity:
             progressed = False
-            for caller in list(self._waiting):
+            # while a light caller has work, only light callers join (the heavy ones wait, their sequences held)
+            for caller in [c for c in self._waiting if c in light] if light else list(self._waiting):
                 q = self._waiting[caller]
                 if not self.engine.fits(q[0]):
+                    if caller in light and self._held:
+                        self._hold(set())  # no room even with the heavy sequences held: let them run and leave
+                        return
                     continue
                 r = q.popleft()
                 if not q:
@@ -142,7 +183,7 @@ class Scheduler:
                     self._waiting.move_to_end(caller)  # the next turn goes to the next caller
                 r.started = time.perf_counter()
                 self.engine.add(r)
-                self._running.add(r)
+                self._running[r] = None
                 self.stats["requests"] += 1
                 self.stats["prompt_tokens"] += len(r.ids)
                 progressed = True
@@ -159,7 +200,7 @@ class Scheduler:
                         return
                 for r in [r for r in self._running if r.caller in self._cancel or self._closed]:
                     self.engine.drop(r)
-                    self._running.discard(r)
+                    self._running.pop(r, None)
                     r.cancelled = True
                     self._reply(r, cancelled=True)
                 self._cancel.clear()
@@ -179,7 +220,7 @@ class Scheduler:
             self.stats["busy_seconds"] += time.perf_counter() - t0
             with self._cond:
                 for r in done:
-                    self._running.discard(r)
+                    self._running.pop(r, None)
                     self.stats["generated_tokens"] += r.result.tokens if r.result else 0
             for r in done:
                 self._reply(r)
@@ -193,6 +234,7 @@ class Scheduler:
             victims = list(self._running) + [r for q in self._waiting.values() for r in q]
             self._running.clear()
             self._waiting.clear()
+            self._held = set()
         try:
             self.engine.reset()
         except Exception:

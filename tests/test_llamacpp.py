@@ -131,6 +131,45 @@ def test_a_small_caller_is_not_stuck_behind_a_big_one(backend):
     assert order.index("small") < 8, order
 
 
+def test_a_light_caller_runs_while_a_heavy_callers_sequences_are_held(backend):
+    """While a caller with few requests (a pasted article) shares the model with one of many (a page), the heavy
+    caller's running sequences are held, all but scheduler.BACKGROUND of them, so each step is short; holding
+    loses nothing: the held requests' answers equal those of the same requests run without the light caller."""
+    from service import scheduler
+
+    eng = backend.engine
+    ids = [backend.encode(_msgs(s)) for s in _sources(17)]
+    heavy_ids, light_ids = ids[:16], ids[16:]
+    quiet = _run(backend, [backend.request(i, 24, caller="quiet", tag=k) for k, i in enumerate(heavy_ids)])
+    alone = {r.tag: r.result.text for r in quiet}
+
+    steps = []
+    real_step = eng.step
+
+    def step():
+        steps.append([s.req.caller for s in eng.seqs if s.req not in eng.held])
+        return real_step()
+
+    eng.step = step
+    try:
+        reply = queue.Queue()
+        heavy = [backend.request(i, 24, caller="page", reply=reply, tag=k) for k, i in enumerate(heavy_ids)]
+        light = backend.request(light_ids[0], 24, caller="paste", reply=reply, tag="paste")
+        backend.scheduler.submit(heavy)
+        while not any(c == "page" for s in steps for c in s):
+            threading.Event().wait(0.01)
+        backend.scheduler.submit([light])
+        back = [reply.get(timeout=120) for _ in range(17)]
+    finally:
+        eng.step = real_step
+    with_paste = [s for s in steps if "paste" in s]
+    assert with_paste, "the light caller's request never ran"
+    assert all(s.count("page") <= scheduler.BACKGROUND for s in with_paste), with_paste
+    assert [r.tag for r in back].index("paste") < 4  # it did not wait for the page's sixteen
+    assert {r.tag: r.result.text for r in back if r.caller == "page"} == alone
+    assert not eng.held and not eng.seqs
+
+
 def test_cancel_drops_only_that_callers_jobs(backend):
     ids = [backend.encode(_msgs(s)) for s in _sources(10)]
     reply = queue.Queue()
