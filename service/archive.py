@@ -159,7 +159,13 @@ def _start_ray(address: str | None, env: dict[str, str], log: Callable[[str], No
                                 "token: ~/.ray/auth_token or RAY_AUTH_TOKEN). Nothing was run.") from None
     else:
         # a private local cluster for this run; a small object store: issues are kilobytes of text
-        ray.init(object_store_memory=256 * 1024 * 1024, **kwargs)
+        try:
+            ray.init(object_store_memory=256 * 1024 * 1024, **kwargs)
+        except Exception as e:  # noqa: BLE001 - Ray raises many kinds here (ports, /tmp, a stale session)
+            raise NewsdeskError(f"cannot start a local Ray cluster ({type(e).__name__}: {str(e)[:300]}). Check free "
+                                "space in /tmp and free memory, stop a stale cluster with `ray stop`, or join a "
+                                "running one with --ray-address; or run the issues one by one with `newsdesk "
+                                "batch`. Nothing was run.") from None
     log(f"newsdesk: Ray {ray.__version__}: {len([n for n in ray.nodes() if n['Alive']])} node(s), "
         f"{int(ray.cluster_resources().get('CPU', 0))} CPUs")
     return ray, True
@@ -217,7 +223,13 @@ def run_archive(in_dir: str | Path, out_dir: str | Path, *, settings: dict, addr
             n_actors, cpus, threads = plan_actors(ray, actors, cpus_per_actor)
             log(f"newsdesk: {len(rows)} issues, {n_actors} actor(s) × {cpus:g} CPUs ({threads} model threads), "
                 f"{issues_per_actor} issues at a time per actor")
-            _run_pool(ray, rows, settings, n_actors, cpus, threads, issues_per_actor, out_dir, results, log)
+            try:
+                _run_pool(ray, rows, settings, n_actors, cpus, threads, issues_per_actor, out_dir, results, log)
+            except (KeyboardInterrupt, NewsdeskError):
+                raise
+            except Exception as e:  # noqa: BLE001 - the pool broke (an actor died, the cluster went away)
+                failed = _pool_failed(e, rows, results, out_dir)
+                log(f"newsdesk: error: {failed}")
         finally:
             if started:
                 ray.shutdown()
@@ -262,6 +274,19 @@ def _run_pool(ray, rows, settings, n_actors, cpus, threads, per_actor, out_dir, 
         bar.update(1)
         bar.set_postfix_str(" ".join(f"{s} {n}" for s, n in _counts(results.values()).items()))
     bar.close()
+
+
+def _pool_failed(e: Exception, rows, results: dict[str, dict], out_dir: Path) -> str:
+    """The actor pool stopped: the issues it had not handed back are recorded as failed, with what to do (the
+    finished ones are written already, their generations cached; a rerun skips them and resumes)."""
+    why = (f"the Ray actor pool stopped ({type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}). "
+           f"Issues finished before this are written under {out_dir} and skipped by a rerun; generations are "
+           "cached. Run the same command again to resume; if it stops again, give the actors more memory "
+           "(fewer --actors or --issues-per-actor) or use `newsdesk batch`.")
+    for row in rows:
+        if row["name"] not in results:
+            results[row["name"]] = {**dict.fromkeys(FIELDS, ""), "name": row["name"], "status": "failed", "error": why}
+    return why
 
 
 def _counts(results) -> dict[str, int]:

@@ -151,3 +151,56 @@ def test_archive_refuses_a_folder_without_issues(tmp_path):
     assert r.returncode == 2 and "holds no .txt issue files" in r.stderr
     r = newsdesk("archive", tmp_path / "missing", "--out", tmp_path / "out")
     assert r.returncode == 2 and "is not a folder" in r.stderr
+
+
+def test_archive_says_what_to_do_when_a_local_ray_cannot_start(tiny_chat, seed_text, tmp_path, monkeypatch):
+    """Ray fails to start (a port taken, /tmp full, a stale session: simulated, Ray raises many kinds here): a
+    clear error naming what to do, not a traceback."""
+    import ray
+
+    from service import archive
+    from service.errors import NewsdeskError
+
+    def broken(*a, **kw):
+        raise RuntimeError("Failed to start the GCS server: address already in use")
+
+    monkeypatch.setattr(ray, "init", broken)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in/p1.txt").write_text(seed_text, encoding="utf-8")
+    with pytest.raises(NewsdeskError, match="cannot start a local Ray cluster.*ray stop.*Nothing was run"):
+        archive.run_archive(tmp_path / "in", tmp_path / "out", settings={"model": tiny_chat}, log=lambda m: None)
+
+
+def test_an_actor_pool_that_breaks_mid_run_keeps_what_finished_and_says_how_to_resume(tiny_chat, seed_text,
+                                                                                       tmp_path, monkeypatch):
+    """The pool dies after one issue was written (an actor killed, the cluster gone: simulated): that issue stays
+    written, the others are recorded as failed with what to do, and the run summary is still written."""
+    from service import archive
+
+    class FakeRay:
+        @staticmethod
+        def shutdown():
+            pass
+
+    def pool(ray, rows, settings, n, cpus, threads, per, out_dir, results, log):
+        first = rows[0]["name"]
+        archive.write_set(out_dir, first, {f"{first}.jsonl": "{}\n"})
+        results[first] = {**dict.fromkeys(archive.FIELDS, ""), "name": first, "status": "done", "items": 1,
+                          "generated": 0, "actor": "a"}
+        raise RuntimeError("ActorDiedError: the actor died unexpectedly")
+
+    monkeypatch.setattr(archive, "_start_ray", lambda address, env, log: (FakeRay, True))
+    monkeypatch.setattr(archive, "plan_actors", lambda ray, actors, cpus: (1, 1.0, 1))
+    monkeypatch.setattr(archive, "_run_pool", pool)
+    (tmp_path / "in").mkdir()
+    for k in range(3):
+        (tmp_path / f"in/p{k}.txt").write_text(seed_text, encoding="utf-8")
+    lines = []
+    summary = archive.run_archive(tmp_path / "in", tmp_path / "out", settings={"model": tiny_chat},
+                                  log=lines.append)
+    assert summary["counts"]["done"] == 1 and summary["counts"]["failed"] == 2
+    failed = [i for i in summary["issues"] if i["status"] == "failed"]
+    assert all("Run the same command again to resume" in i["error"] for i in failed)
+    assert (tmp_path / "out/p0.jsonl").exists() and (tmp_path / "out" / archive.SUMMARY).exists()
+    assert any("actor pool stopped" in x for x in lines)
