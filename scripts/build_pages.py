@@ -199,8 +199,31 @@ def wrap(text: str, cols: int, indent: str = "") -> list[str]:
     return lines
 
 
+class LineSink:
+    """Text written piece by piece, keeping its length (`pos`) and the line starts that are joins (a paragraph
+    cut at a column break): the part of a page writer that scripts/build_shapes.py shares. Subclasses hold `out`,
+    `pos` and `joins`."""
+
+    out: list[str]
+    pos: int
+    joins: list[int]
+
+    def raw(self, s: str) -> None:
+        self.out.append(s)
+        self.pos += len(s)
+
+    def put(self, text: str, prefix: str = "", join: bool = False) -> int:
+        """One line (after `prefix`, e.g. indentation); returns where its text starts."""
+        self.raw(prefix)
+        start = self.pos
+        self.raw(text + "\n")
+        if join:
+            self.joins.append(start)
+        return start
+
+
 @dataclass
-class Writer:
+class Writer(LineSink):
     shape: str  # a | b
     blank: bool  # shape a: blank line between lines
     cols: int = 0  # shape b: column width
@@ -212,16 +235,8 @@ class Writer:
     since_break: int = 0
     joins: list[int] = field(default_factory=list)
 
-    def raw(self, s: str) -> None:
-        self.out.append(s)
-        self.pos += len(s)
-
     def line(self, text: str, prefix: str = "", join: bool = False) -> tuple[int, int]:
-        self.raw(prefix)
-        start = self.pos
-        self.raw(text + "\n")
-        if join:
-            self.joins.append(start)
+        start = self.put(text, prefix, join)
         if self.blank:
             self.raw("\n")
         self.since_break += 1

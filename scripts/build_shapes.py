@@ -84,7 +84,7 @@ SUBHEADS = ["——来自基层的报道", "——记者见闻", "——新年�
 
 
 @dataclass
-class Writer:
+class Writer(bp.LineSink):
     """Writes lines and blank lines, keeping the offset of everything and the line starts that are joins."""
 
     wrap: bool
@@ -97,16 +97,8 @@ class Writer:
     joins: list[int] = field(default_factory=list)
     started: bool = False
 
-    def raw(self, s: str) -> None:
-        self.out.append(s)
-        self.pos += len(s)
-
     def line(self, text: str, prefix: str = "", join: bool = False) -> tuple[int, int]:
-        self.raw(prefix)
-        start = self.pos
-        self.raw(text + "\n")
-        if join:
-            self.joins.append(start)
+        start = self.put(text, prefix, join)
         self.started = True
         return start, start + len(text)
 

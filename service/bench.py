@@ -34,7 +34,16 @@ from pathlib import Path
 from .errors import InputError, NewsdeskError
 from .registry import REPO_ROOT
 
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
+
+
+def results_dir() -> Path:
+    """Where `newsdesk bench` writes its figures: NEWSDESK_RESULTS_DIR; else bench/results of the source checkout
+    newsdesk runs from; else ./bench-results (an installed newsdesk writes nothing next to its package)."""
+    if os.environ.get("NEWSDESK_RESULTS_DIR"):
+        return Path(os.environ["NEWSDESK_RESULTS_DIR"])
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "bench").is_dir():
+        return REPO_ROOT / "bench" / "results"
+    return Path.cwd() / "bench-results"
 
 
 def default_data_dir() -> Path:
@@ -323,7 +332,7 @@ def run_bench(sets: list[str] | None = None, *, data_dir: str | Path | None = No
             "settings": {"sets": names, "limit": limit, "batch_size": batch_size, "runtime": runtime, "decoding": "greedy",
                          "cache": "none (fresh in-memory cache per set)", "systems": systems,
                          "data_dir": str(Path(data_dir or default_data_dir()).resolve())}}
-    out = Path(out_dir or RESULTS_DIR)
+    out = Path(out_dir or results_dir())
     path = out / f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{(meta['git']['commit'] or 'nogit')[:8]}.json"
     runs: dict = {}
     for s in systems:

@@ -34,36 +34,26 @@ _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])
 
 
 def place(job: Job) -> dict:
-    """Where a flag about a job's output belongs (flags.Flag): the headline, a body paragraph, or the summary."""
-    if job.role == Role.HEADLINE:
-        return {"field": "headline"}
-    if job.role in (Role.SUMMARY, Role.SUMMARY_PART, Role.MERGE, Role.SUMMARY_RETRY):
-        return {"field": "summary"}
-    role, seq = job.replaces if job.role == Role.REPAIR and job.replaces else (job.role, job.seq)
-    if role == Role.HEADLINE:
-        return {"field": "headline"}
-    return {"field": "translation", "paragraph": seq[0]} if role == Role.TRANSLATE else {"field": "translation"}
+    """Where a flag about a job's output belongs (flags.Flag): its passage's field, and the body paragraph."""
+    p = job.passage
+    return {"field": p.field, "paragraph": p.part} if p.field == "translation" and p.part is not None \
+        else {"field": p.field}
 
 
 def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list[int] | None:
-    """Original-file span of characters [start, end) of a job's source (default: all of it). Exact for body
-    chunks and their repairs; a headline part maps into its line (when the line is printed as read); other jobs
-    get the whole item."""
+    """Original-file span of characters [start, end) of a job's source (default: all of it), from its passage:
+    exact for body chunks and their repairs; a headline part maps into its line (when the line is printed as
+    read); other jobs get the whole item."""
     end = len(job.source) if end is None else end
-    if job.replaces and job.role == Role.REPAIR:  # one sentence of a re-translated passage
-        target = next((j for j in d.jobs if (j.role, j.seq) == job.replaces), None)
-        if target is not None:
-            offset = sum(len(s) for s in split_sentences(target.source)[:job.seq[-1]])
-            return job_span(d, target, offset + start, offset + end)
-    if job.role == Role.TRANSLATE:
-        p, c = job.seq[0], job.seq[1]
-        before = sum(len(j.source) for j in d.of(Role.TRANSLATE) if j.seq[0] == p and j.seq[1] < c)
-        return d.item.locate(p, before + start, before + end)
-    if job.role == Role.HEADLINE:  # a part of the heading: where it is printed on its line
-        for b in d.item.head_blocks:
-            at = b.text.find(job.source)
+    p = job.passage
+    if p.part is not None and p.field == "translation":
+        return d.item.locate(p.part, p.offset + start, p.offset + end)
+    if p.part is not None and p.field == "headline" and p.part < len(d.heading):
+        part = d.heading[p.part].zh
+        for b in d.item.head_blocks:  # a part of the heading: where it is printed on its line
+            at = b.text.find(part)
             if at >= 0 and end > start:
-                return [b.orig(at + start), b.orig(at + end - 1) + 1]
+                return [b.orig(at + p.offset + start), b.orig(at + p.offset + end - 1) + 1]
     return list(d.item.span)
 
 
@@ -425,7 +415,8 @@ def check_consistency(d: Draft, ctx: Context) -> list[dict]:
 
 
 def _where(job: Job) -> str:
-    return "the headline" if job.role == Role.HEADLINE else f"paragraph {job.seq[0] + 1}"
+    p = job.passage
+    return f"paragraph {p.part + 1}" if p.field == "translation" and p.part is not None else f"the {p.field}"
 
 
 def _fact_flag(f: Finding, where: str, span, retried: bool, at: dict) -> dict:

@@ -46,6 +46,18 @@ class Role(StrEnum):
     SUMMARY_RETRY = "summary_retry"
 
 
+class Stage(StrEnum):
+    """Where one follow-up of an article stands (`Draft.stages`, keyed by the follow-up's name): the translation
+    follow-up goes CHECK -> REPAIR -> FILL -> DONE, the summary follow-up CHECK -> RETRY -> DONE (service/repair.py);
+    a stage with nothing to do passes straight on."""
+
+    CHECK = "check"  # the first attempts are in: check them
+    REPAIR = "repair"  # re-translations of the passages that failed a check are out
+    FILL = "fill"  # the look-up of the words left in Chinese is out
+    RETRY = "retry"  # a summary that broke a rule is being written again
+    DONE = "done"
+
+
 ROLES = frozenset({Role.HEADLINE, Role.TRANSLATE, Role.SUMMARY})  # what Generator.plan makes by default
 TEMPLATES = {Role.HEADLINE: "headline", Role.TRANSLATE: "translate", Role.SUMMARY: "summarize",
              Role.SUMMARY_PART: "summarize", Role.MERGE: "summarize_merge"}
@@ -74,6 +86,25 @@ SUMMARY_LENGTHS = {
 }
 
 
+@dataclass(frozen=True)
+class Passage:
+    """Where a job's source sits in its article: the record field its output goes to ("headline", "translation",
+    "summary"), the heading part (headline) or body paragraph (translation) it is in, and how many characters of
+    that part or paragraph come before it. Checks place their flags and file spans by it (service/checks.py)."""
+
+    field: str
+    part: int | None = None
+    offset: int = 0
+
+    def at(self, chars: int) -> "Passage":
+        """The passage that starts `chars` characters into this one (a sentence of it, for a repair)."""
+        return Passage(self.field, self.part, self.offset + chars)
+
+
+SUMMARY_PASSAGE = Passage("summary")
+ARTICLE_PASSAGE = Passage("translation")  # the whole body (the term look-up of an article's leftover words)
+
+
 @dataclass
 class Job:
     article: int  # Item.index
@@ -90,6 +121,7 @@ class Job:
     replaces: tuple | None = None  # (role, seq) of the job whose output this one is another attempt at
     ids: list[int] = field(default_factory=list, repr=False)  # the rendered input as token ids (tokenized once)
     prefix: int = 0  # leading tokens that are the template's fixed head (read once, shared: service/llamacpp.py)
+    passage: Passage = SUMMARY_PASSAGE  # where its source sits in the article (Generator.job sets it)
 
 
 @dataclass
@@ -107,6 +139,8 @@ class Draft:
     summary_length: SummaryLength = SUMMARY_LENGTHS["standard"]
     # the summary written again with the reason it broke a rule, when it checked better (service/repair.py)
     summary_revised: str | None = None
+    # follow-up name -> its stage (service/repair.py: "translation", "summary")
+    stages: dict[str, Stage] = field(default_factory=dict)
     # checks.findings' memo: (source, English) -> the passage's findings, each computed once per attempt
     findings: dict[tuple[str, str], list] = field(default_factory=dict, repr=False)
 
@@ -266,7 +300,7 @@ class Generator:
 
     # --- jobs ----------------------------------------------------------------------------------------
     def job(self, item: Item, role: Role, seq: tuple, task: str, source: str, *, template: str | None = None,
-            max_new: int | None = None, **values: str) -> Job:
+            max_new: int | None = None, passage: Passage = SUMMARY_PASSAGE, **values: str) -> Job:
         template = template or self.template_for(role)
         values.setdefault("text", source)
         values.setdefault("notes", "")  # the summary templates' OCR notes; a translation job's hints set their own
@@ -278,7 +312,7 @@ class Generator:
         max_new = max(16, min(max_new, b.context_tokens - len(ids)))
         key = make_key(b.cache_name, tid, {"max_new": max_new, "decoding": "greedy"}, rendered)
         return Job(item.index, role, seq, task, source, tid, rendered, max_new, key, ids=ids,
-                   prefix=b.prefix_tokens(template, ids))
+                   prefix=b.prefix_tokens(template, ids), passage=passage)
 
     def plan(self, item: Item, roles: frozenset[Role] | set[Role] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
@@ -288,11 +322,14 @@ class Generator:
             for k, part in enumerate(d.heading):
                 label = PHOTO_LABEL if item.kind == "photo" and part.role == MAIN else part.label
                 d.jobs.append(self.job(item, Role.HEADLINE, (k,), "translate", part.zh, part=label,
-                                       **self._hints(item, part.zh)))
+                                       passage=Passage("headline", k), **self._hints(item, part.zh)))
         budget = self.translate_budget()
         for p, para in enumerate(item.paragraphs if Role.TRANSLATE in roles else ()):
+            offset = 0
             for c, piece in enumerate(self.chunk(para, budget)):
-                d.jobs.append(self.job(item, Role.TRANSLATE, (p, c), "translate", piece, **self._hints(item, piece)))
+                d.jobs.append(self.job(item, Role.TRANSLATE, (p, c), "translate", piece,
+                                       passage=Passage("translation", p, offset), **self._hints(item, piece)))
+                offset += len(piece)
         body = "\n".join(item.paragraphs)
         if body.strip() and Role.SUMMARY in roles:
             parts = self._summary_parts(item)

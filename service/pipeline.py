@@ -27,6 +27,7 @@ from .generate import SUMMARY_LENGTHS, Draft, Generator
 from .glossary import Glossary
 from .names import byline_en, pinyin_name
 from .newsstyle import dateline_en
+from .record import Record
 from .registry import Profile, cache_dir, resolve
 from .repair import Repair
 from .segment import SKIP_KINDS, Item, segment
@@ -144,10 +145,10 @@ class Pipeline:
             run["ocr_fix"] = False
         return run
 
-    def postprocess(self, doc: ingest.Document, d: Draft) -> dict:
+    def postprocess(self, doc: ingest.Document, d: Draft) -> Record:
         it = d.item
         facts, fact_flags = checks.check_facts(d, self.context)
-        rec = {"issue": doc.name, **it.as_dict()}
+        rec: Record = {"issue": doc.name, **it.as_dict()}  # type: ignore[typeddict-item]  (filled in below)
         rec["people"] = [{**p.as_dict(), "en": pinyin_name(p.name)} for p in it.people]
         dateline = dateline_en(it.dateline, self.context.glossary)
         rec.update(

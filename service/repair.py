@@ -24,7 +24,7 @@ from __future__ import annotations
 from . import checks, prompts
 from . import facts as F
 from .chinese import CJK, CJK_RUN, as_prose, split_sentences
-from .generate import SUMMARY_MAX_NEW, Draft, Generator, Job, Role
+from .generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage
 from .segment import Item
 
 TEMPLATE = "translate_repair"
@@ -76,14 +76,31 @@ class Repair:
 
     # --- the follow-up ----------------------------------------------------------------------------------
     def followup(self, d: Draft, gen: Generator) -> list[Job]:
+        """The translation follow-up, one named stage at a time (`Draft.stages["translation"]`): CHECK (the first
+        attempts are in: passages that fail a check are translated again) -> REPAIR (keep each passage's better
+        attempt) -> FILL (the words still left in Chinese were looked up: use the answers) -> DONE."""
         if not gen.backends["translate"].follows_instructions:
             return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
-        if any(j.role == Role.FILL for j in d.jobs):
-            self.fill(d)
-            return []
-        if any(j.role == Role.REPAIR for j in d.jobs):
+        stage = d.stages.get("translation", Stage.CHECK)
+        if stage == Stage.CHECK:
+            jobs = self.repairs(d, gen)
+            if jobs:
+                d.stages["translation"] = Stage.REPAIR
+                return jobs
+        elif stage == Stage.REPAIR:
             self.choose(d)
-            return self.fill_jobs(d, gen)
+        elif stage == Stage.FILL:
+            self.fill(d)
+            d.stages["translation"] = Stage.DONE
+            return []
+        else:
+            return []
+        jobs = self.fill_jobs(d, gen)
+        d.stages["translation"] = Stage.FILL if jobs else Stage.DONE
+        return jobs
+
+    def repairs(self, d: Draft, gen: Generator) -> list[Job]:
+        """Re-translations, sentence by sentence, of every passage with a failed check."""
         jobs: list[Job] = []
         for job, _ in checks.passages(d):
             if not CJK.search(job.source):
@@ -93,24 +110,30 @@ class Repair:
             # re-translation of the whole passage for them cost 20 of the seed page's 28 repair requests.
             if any(not f.ok and f.category != "untranslated" for f in found):
                 jobs += self.repair_jobs(d, gen, job, found)
-        return jobs or self.fill_jobs(d, gen)
+        return jobs
 
     def summary_followup(self, d: Draft, gen: Generator) -> list[Job]:
         """A summary that breaks a rule of its length (checks.summary_problems: sentences, characters, the headline
         restated, an OCR defect copied, a number not in the article) is written once more, told the reason; the
-        attempt with fewer problems stands (the first on a tie), and what still breaks a rule is flagged."""
+        attempt with fewer problems stands (the first on a tie), and what still breaks a rule is flagged.
+        Stages (`Draft.stages["summary"]`): CHECK -> RETRY -> DONE."""
+        stage = d.stages.get("summary", Stage.CHECK)
         final = d.final_summary_job
-        if (final is None or final.result is None or final.template == "none"
-                or not gen.backends["summarize"].follows_instructions):
+        if stage == Stage.DONE or final is None or final.result is None:
+            return []  # done, or no summary, or a long article's part summaries are still being merged
+        if final.template == "none" or not gen.backends["summarize"].follows_instructions:
+            d.stages["summary"] = Stage.DONE
             return []
-        retry = d.of(Role.SUMMARY_RETRY)
-        if retry:
-            if retry[0].result is not None:
+        if stage == Stage.RETRY:
+            retry = d.of(Role.SUMMARY_RETRY)
+            if retry and retry[0].result is not None:
                 again = as_prose(retry[0].result.text)
                 better = again and (len(checks.summary_problems(d, again))
                                     < len(checks.summary_problems(d, d.first_summary)))
                 d.summary_revised = again if better else None
+            d.stages["summary"] = Stage.DONE
             return []
+        d.stages["summary"] = Stage.DONE
         problems = checks.summary_problems(d, d.first_summary)
         if not problems:
             return []
@@ -120,6 +143,7 @@ class Repair:
                       rule=d.summary_length.rule, max_new=SUMMARY_MAX_NEW)
         if len(job.ids) + 64 >= gen.backends["summarize"].context_tokens:
             return []  # the article, the first summary and the reason do not fit the context: the flags stand
+        d.stages["summary"] = Stage.RETRY
         return [job]
 
     def choose(self, d: Draft) -> None:
@@ -150,6 +174,7 @@ class Repair:
         if not words:
             return []
         return [gen.job(d.item, Role.FILL, (0,), "translate", "、".join(words), template=TERM_TEMPLATE,
+                        passage=ARTICLE_PASSAGE,
                         context="\n".join(sentences), terms="".join(f"{w} =\n" for w in words),
                         max_new=16 + 12 * len(words))]
 
@@ -169,6 +194,7 @@ class Repair:
             problems = _problems(sentence, start, found)
             header = "An earlier translation made these mistakes; do not repeat them:\n" if problems else ""
             r = gen.job(d.item, Role.REPAIR, (job.role, *job.seq, k), "translate", sentence, template=TEMPLATE,
+                        passage=job.passage.at(start),
                         text=self.prerender(d.item, sentence, digits=True), notes=self.notes(sentence),
                         problems=header + "".join(f"- {p}\n" for p in problems[:MAX_PROBLEMS]))
             r.replaces = (job.role, job.seq)

@@ -23,12 +23,15 @@ def test_a_flag_is_checked_and_written_with_its_place():
     assert flag("untranslated", "m", field="headline", severity="info")["field"] == "headline"
 
 
-def test_every_flag_of_a_page_says_where_it_belongs(tiny_chat, seed_text):
+def test_every_flag_of_a_page_says_where_it_belongs_and_records_have_their_type(tiny_chat, seed_text):
     # tiny random-weight model: its gibberish trips many checks, which is what this test needs
     records = Pipeline(tiny_chat, cache_path=None).process(ingest.from_text(seed_text, name="seed"))
     flags = [f for r in records for f in r["flags"]]
     assert len({f["field"] for f in flags}) >= 3  # source (OCR), translation, summary at least
+    from service import record
+
     for r in records:
+        assert tuple(r) == record.FIELDS  # the record type (service/record.py) lists what is written, in order
         paras = r["translation"].split("\n\n")
         for f in r["flags"]:
             assert f["kind"] in KINDS and f["field"] in FIELDS and f["severity"] in SEVERITIES, f

@@ -332,3 +332,29 @@ def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pi
     assert {f.category for f in found if not f.ok} == {"untranslated"}
     jobs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert [j.role for j in jobs] == ["fill"] and jobs[0].source == "断裂"
+
+
+def test_every_articles_follow_ups_end_in_their_done_stage(tiny_chat, seed_text):
+    """The follow-ups are named stages with their own state on the Draft (CHECK -> REPAIR -> FILL -> DONE for the
+    translation, CHECK -> RETRY -> DONE for the summary), not a phase guessed from the roles present; each article
+    ends with both DONE, and an article whose passages were re-translated went through REPAIR (its repair jobs
+    exist) before it got there. Tiny random-weight model: its gibberish fails checks, which is what this needs."""
+    from service.generate import Role, Stage
+    from service.ingest import from_text
+
+    pipe = Pipeline(tiny_chat, cache_path=None)
+    items = pipe.preprocess(from_text(seed_text, "seed"))
+    seen = []
+    real = pipe.repair.followup
+
+    def followup(d, gen):
+        seen.append((d.item.index, d.stages.get("translation", Stage.CHECK)))
+        return real(d, gen)
+
+    drafts = list(pipe.generator.run(items, followups=[followup, pipe.repair.summary_followup]))
+    assert drafts and all(d.stages.get("translation") == Stage.DONE for d in drafts)
+    assert all(d.stages.get("summary") == Stage.DONE for d in drafts if d.of(Role.SUMMARY) or d.of(Role.MERGE))
+    repaired = [d for d in drafts if d.of(Role.REPAIR)]
+    assert repaired  # gibberish fails the checks
+    for d in repaired:
+        assert (d.item.index, Stage.REPAIR) in seen
