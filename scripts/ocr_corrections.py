@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.segment import segment  # noqa: E402
+from service.page.segment import segment  # noqa: E402
 
 PAGES = [ROOT / "corpus" / "000_fd4f6e000473b793.txt", *sorted((ROOT / "corpus" / "pages").glob("page*.txt"))]
 EVAL = ROOT.parent / "shared" / "eval-data"
@@ -155,7 +155,7 @@ def main() -> int:
         print(f"Held-out clean text in all: {total}")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
-    result = {"what": "OCR corrections applied to the text the model reads (service/ocr.py), judged one by one",
+    result = {"what": "OCR corrections applied to the text the model reads (service/page/ocr.py), judged one by one",
               "commit": commit, "development_pages": dev, "clean_text_held_out_total": total, "clean_text": clean}
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"-> {args.out}")

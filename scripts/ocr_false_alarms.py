@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.segment import segment  # noqa: E402
+from service.page.segment import segment  # noqa: E402
 
 RAW = ROOT.parent / "shared" / "eval-data" / "pku-news-raw" / "pku_test.utf8"
 

@@ -180,7 +180,7 @@ def _free_port() -> int:
 
 def user_articles(n: int) -> list[str]:
     """`n` different articles from the corpus pages (bodies with headline), shortest first."""
-    from service.segment import segment
+    from service.page.segment import segment
 
     found = []
     for page in sorted((ROOT / "corpus").glob("**/*.txt")):

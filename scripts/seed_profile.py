@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from service.ingest import read_file
+from service.page.ingest import read_file
 from service.pipeline import Pipeline
 
 ap = argparse.ArgumentParser()

@@ -2,10 +2,10 @@
 """Segmentation figures per page shape, and leave-one-shape-out (issue 13).
 
 A figure on the pages a segmenter was tuned on says little about a page laid out another way. This script scores
-`service.segment` on the shape pages of `scripts/build_shapes.py` (corpus/shapes/<shape>/gold) and on the
+`service.page.segment` on the shape pages of `scripts/build_shapes.py` (corpus/shapes/<shape>/gold) and on the
 project's own gold pages (corpus/gold, grouped by their `shape`: a, b; the seed page is `seed`), one row per shape.
 
-With --loso it also reports leave-one-shape-out: the numbers of `service.segment.Tuning` (how far short of the
+With --loso it also reports leave-one-shape-out: the numbers of `service.page.segment.Tuning` (how far short of the
 column a line may stop and still be full, the share of lines at one width that makes a page hard-wrapped, the
 length of a clause with a comma) are chosen from a grid by the article-boundary F1 on all the other shapes, and
 the left-out shape is scored with that choice. The rules themselves (which evidence counts) are not searched:
@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service import segeval, segment
+from service.evaluation import segeval
+from service.page import segment
 
 GRID = {"full_slack": [0, 1, 2], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18],
         "weak_share": [0.2, 0.34, 0.5]}

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service import checks  # noqa: E402
-from service.ingest import read_file  # noqa: E402
+from service.faithfulness import checks  # noqa: E402
+from service.page.ingest import read_file  # noqa: E402
 from service.pipeline import Pipeline  # noqa: E402
 
 

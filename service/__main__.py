@@ -1,3 +1,3 @@
-from .cli import main
+from service.fronts.cli import main
 
 raise SystemExit(main())

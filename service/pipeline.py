@@ -4,7 +4,7 @@
     forward:    generate summaries and translations, batched across articles, cached
     postprocess: run the checks, build one output record per article
 
-Faithfulness (service/repair.py, service/checks.py): translation prompts get the passage's amounts, dates,
+Faithfulness (service/faithfulness/repair.py, service/faithfulness/checks.py): translation prompts get the passage's amounts, dates,
 names and glossary terms pre-rendered in English; a follow-up re-translates passages that fail the checks and
 then looks up words still left in Chinese; each record lists its checked facts (`facts`) with status verified /
 repaired / flagged.
@@ -18,19 +18,21 @@ import copy
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from . import __version__, checks, ingest
-from .backends import Backend, load
-from .cache import Cache
-from .flags import flag
-from .errors import InputError, ModelError
-from .generate import SUMMARY_LENGTHS, Draft, Generator
-from .glossary import Glossary
-from .names import byline_en, pinyin_name
-from .newsstyle import dateline_en
-from .record import Record
-from .registry import Profile, cache_dir, resolve
-from .repair import Repair
-from .segment import SKIP_KINDS, Item, segment
+from service import __version__
+from service.faithfulness import checks
+from service.page import ingest
+from service.generation.backends import Backend, load
+from service.generation.cache import Cache
+from service.flags import flag
+from service.errors import InputError, ModelError
+from service.generation.generate import SUMMARY_LENGTHS, Draft, Generator
+from service.faithfulness.glossary import Glossary
+from service.page.names import byline_en, pinyin_name
+from service.faithfulness.newsstyle import dateline_en
+from service.record import Record
+from service.generation.registry import Profile, cache_dir, resolve
+from service.faithfulness.repair import Repair
+from service.page.segment import SKIP_KINDS, Item, segment
 
 
 def attach_document_flags(items: list[Item], doc: ingest.Document) -> None:
@@ -47,7 +49,7 @@ def attach_document_flags(items: list[Item], doc: ingest.Document) -> None:
 
 
 def dateline_flags(it: Item, dateline) -> list[dict]:
-    """A dateline rendered without the model (service/newsstyle.py) whose place had to be guessed, or which is in
+    """A dateline rendered without the model (service/faithfulness/newsstyle.py) whose place had to be guessed, or which is in
     no known form: say so next to the byline."""
     if it.dateline and not dateline.en:
         return [flag("dateline_unknown", f"the dateline {it.dateline} is in no form newsdesk knows; it is "
@@ -75,8 +77,8 @@ class Pipeline:
         but neither pre-renders facts in the prompts nor re-translates (for comparisons). `runtime`: llama.cpp or
         transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's);
         `summary_length`: standard (2-4 sentences) or short (one headline-like line), see generate.SUMMARY_LENGTHS.
-        `ocr_fix=False`: the model reads the page as printed, OCR defects flagged but not corrected (service/ocr.py).
-        Pipelines of one process share each loaded model and its generation queue (service/scheduler.py)."""
+        `ocr_fix=False`: the model reads the page as printed, OCR defects flagged but not corrected (service/page/ocr.py).
+        Pipelines of one process share each loaded model and its generation queue (service/generation/scheduler.py)."""
         if summary_length not in SUMMARY_LENGTHS:
             raise InputError(f"summary length {summary_length!r} is not known; choose {' or '.join(SUMMARY_LENGTHS)}.")
         self.summary_length = summary_length

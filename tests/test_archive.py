@@ -158,7 +158,7 @@ def test_archive_says_what_to_do_when_a_local_ray_cannot_start(tiny_chat, seed_t
     clear error naming what to do, not a traceback."""
     import ray
 
-    from service import archive
+    from service.fronts import archive
     from service.errors import NewsdeskError
 
     def broken(*a, **kw):
@@ -176,7 +176,7 @@ def test_an_actor_pool_that_breaks_mid_run_keeps_what_finished_and_says_how_to_r
                                                                                        tmp_path, monkeypatch):
     """The pool dies after one issue was written (an actor killed, the cluster gone: simulated): that issue stays
     written, the others are recorded as failed with what to do, and the run summary is still written."""
-    from service import archive
+    from service.fronts import archive
 
     class FakeRay:
         @staticmethod

@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from service import bench
-from service.cli import main
+from service.evaluation import bench
+from service.fronts.cli import main
 from service.errors import InputError
-from service.registry import REPO_ROOT
+from service.generation.registry import REPO_ROOT
 
 ZH = ["12月23日,记者从相关部门了解到,中国五金物流港海关监管作业场所日前通过现场验收。",
       "目前,我市出口货物年集装箱生成量超40万标箱。",

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from service import evaluate as ev
-from service.cli import main
+from service.evaluation import evaluate as ev
+from service.fronts.cli import main
 from service.errors import InputError
-from service.outputs import write_issue
-from service.report import write_report
-from service.segment import segment
+from service.output.outputs import write_issue
+from service.evaluation.report import write_report
+from service.page.segment import segment
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +205,7 @@ def test_batch_output_with_references_keyed_by_issue_and_index(tmp_path, seed_te
 
 def test_reference_free_mode_on_batch_output(tmp_path, seed_text):
     records = _batch_records(seed_text)
-    records[0]["facts"] = [  # the shape service.checks writes
+    records[0]["facts"] = [  # the shape service.faithfulness.checks writes
         {"where": "translation", "category": "number", "kind": "amount", "source": "316.4万元", "status": "verified"},
         {"where": "translation", "category": "number", "kind": "amount", "source": "2.62万元", "status": "flagged"}]
     path, _ = write_issue(tmp_path, "000_seed", records)

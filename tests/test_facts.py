@@ -1,10 +1,10 @@
-"""Fact extraction and normalisation (service/facts.py): hand-made cases, one rule each. No model needed."""
+"""Fact extraction and normalisation (service/faithfulness/facts.py): hand-made cases, one rule each. No model needed."""
 
 from decimal import Decimal
 
 import pytest
 
-from service import facts as F
+from service.faithfulness import facts as F
 
 
 def one(text: str) -> F.Fact:

@@ -3,7 +3,8 @@ flag about a body passage the paragraph, and the card places a flag by those fie
 
 import pytest
 
-from service import ingest, render
+from service.page import ingest
+from service.output import render
 from service.flags import FIELDS, KINDS, SEVERITIES, field_of, flag
 from service.pipeline import Pipeline
 
@@ -57,7 +58,7 @@ def test_each_attempt_at_a_passage_is_checked_once(tiny_chat, seed_text, monkeyp
     (checks.findings), instead of checking a repaired passage five times."""
     from collections import Counter
 
-    from service import checks
+    from service.faithfulness import checks
 
     calls: Counter = Counter()
     real = checks.check_passage
@@ -73,7 +74,7 @@ def test_each_attempt_at_a_passage_is_checked_once(tiny_chat, seed_text, monkeyp
 
 
 def test_the_markdown_names_the_part_each_flag_concerns():
-    from service.outputs import to_markdown
+    from service.output.outputs import to_markdown
 
     rec = {"issue": "t", "index": 0, "kind": "news", "headline": "标题", "headline_en": "Title", "model": "m", "text": "标题",
            "prompt_version": "p", "summary": "摘要。", "translation": "One.\n\nTwo.", "facts": [], "people": [],

@@ -1,9 +1,9 @@
-"""The glossary (service/glossary.py): shipped CSV, user CSV merged over it, matching. No model needed."""
+"""The glossary (service/faithfulness/glossary.py): shipped CSV, user CSV merged over it, matching. No model needed."""
 
 import pytest
 
 from service.errors import InputError
-from service.glossary import SHIPPED, Glossary, read_csv
+from service.faithfulness.glossary import SHIPPED, Glossary, read_csv
 
 
 def test_shipped_glossary_has_the_seed_page_places_and_institutions():

@@ -1,4 +1,4 @@
-"""Headline structure (service/headlines.py): a heading's parts (kicker, main headline, subheads) found on one
+"""Headline structure (service/page/headlines.py): a heading's parts (kicker, main headline, subheads) found on one
 OCR line or on lines of their own, each translated on its own with a headline-style prompt, and put together
 with English news separators. Model outputs in the pipeline test come from the tiny random-weight chat model
 (conftest); what is asserted is which text each request carries and where each answer lands."""
@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from service.headlines import decks, heading_line, heading_parts
-from service.ingest import from_text
-from service.outputs import to_markdown
+from service.page.headlines import decks, heading_line, heading_parts
+from service.page.ingest import from_text
+from service.output.outputs import to_markdown
 from service.pipeline import Pipeline
-from service.segment import segment
+from service.page.segment import segment
 
 
 def _item(text):
@@ -65,7 +65,7 @@ def test_each_part_is_translated_on_its_own_and_lands_in_its_field(tiny_chat, tm
     assert [j.source for j in heads] == ["聚焦社区卫生服务中心建设", "提升基层医疗服务能力", "江南街道开展民生实事项目推进视察"]
     prompts = [j.input[-1]["content"] for j in heads]
     assert prompts[0].endswith("Kicker (the line above the main headline): 聚焦community health service center建设")
-    assert prompts[2].endswith("Main headline: Jiangnan Subdistrict开展livelihood project项目推进视察")
+    assert prompts[2].endswith("Main headline: Jiangnan Subdistrict开展livelihood project推进视察")
     rec = pipe.process(from_text(page))[0]
     parts = rec["heading"]
     assert [p["role"] for p in parts] == ["kicker", "kicker", "headline"]

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from service import ingest
+from service.page import ingest
 from service.errors import InputError
 
 

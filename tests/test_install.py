@@ -72,7 +72,7 @@ def test_installed_copy_is_not_the_checkout(venv, env, tmp_path):
         (ROOT / "glossary" / "zh-en.csv").read_bytes()
     assert [p.name for p in (site / "service" / "data" / "examples").iterdir()] == [SEED.name]  # not gold/, pages/
     # bench figures go to ./bench-results there, never next to the installed package
-    r = _run([venv / "python", "-c", "import service.bench as b; print(b.results_dir())"], cwd=tmp_path,
+    r = _run([venv / "python", "-c", "import service.evaluation.bench as b; print(b.results_dir())"], cwd=tmp_path,
              env={k: v for k, v in env.items() if k != "NEWSDESK_RESULTS_DIR"})
     assert Path(r.stdout.strip()) == tmp_path / "bench-results"
 

@@ -1,4 +1,4 @@
-"""The llama.cpp runtime and the generation queue (service/llamacpp.py, service/scheduler.py) on a tiny
+"""The llama.cpp runtime and the generation queue (service/generation/llamacpp.py, service/generation/scheduler.py) on a tiny
 random-weight Qwen2 model written as a GGUF file in conftest (its text is gibberish; these tests check the
 mechanics: sequences joining and leaving a running batch, fairness between callers, cancellation, shared
 prefixes, errors). tests/test_real_model.py runs the same runtime on the real embedded GGUF."""
@@ -10,14 +10,14 @@ import threading
 
 import pytest
 
-from service import prompts
-from service.backends import LlamaCppBackend, load
+from service.generation import prompts
+from service.generation.backends import LlamaCppBackend, load
 from service.errors import ModelError
-from service.ingest import from_text
-from service.llamacpp import LlamaEngine
+from service.page.ingest import from_text
+from service.generation.llamacpp import LlamaEngine
 from service.pipeline import Pipeline
-from service.registry import resolve
-from service.scheduler import Request
+from service.generation.registry import resolve
+from service.generation.scheduler import Request
 
 SHORT = "江南街道开展视察\n\n本报讯 12月23日,江南街道开展民生实事项目推进视察,25家企业参加。\n"
 
@@ -135,7 +135,7 @@ def test_a_light_caller_runs_while_a_heavy_callers_sequences_are_held(backend):
     """While a caller with few requests (a pasted article) shares the model with one of many (a page), the heavy
     caller's running sequences are held, all but scheduler.BACKGROUND of them, so each step is short; holding
     loses nothing: the held requests' answers equal those of the same requests run without the light caller."""
-    from service import scheduler
+    from service.generation import scheduler
 
     eng = backend.engine
     ids = [backend.encode(_msgs(s)) for s in _sources(17)]

@@ -1,9 +1,9 @@
-"""People's names in pinyin, surname first (service/names.py). No model needed."""
+"""People's names in pinyin, surname first (service/page/names.py). No model needed."""
 
 import pytest
 
-from service.names import byline_en, find_people, name_variants, pinyin_name
-from service.segment import Person, parse_people
+from service.page.names import byline_en, find_people, name_variants, pinyin_name
+from service.page.segment import Person, parse_people
 
 
 @pytest.mark.parametrize("zh, en", [
@@ -47,6 +47,6 @@ def test_person_names_in_running_text_need_a_cue(seed_text):
 
 def test_one_surname_table():
     """The surnames that may split two names written together are a part of the one table (names.py)."""
-    from service.names import SPLIT_SURNAMES, SURNAMES
+    from service.page.names import SPLIT_SURNAMES, SURNAMES
 
     assert SPLIT_SURNAMES <= SURNAMES and len(SPLIT_SURNAMES) == 103

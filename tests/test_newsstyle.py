@@ -1,4 +1,4 @@
-"""News conventions (service/newsstyle.py): formulas pre-rendered and checked, invented agents flagged and
+"""News conventions (service/faithfulness/newsstyle.py): formulas pre-rendered and checked, invented agents flagged and
 re-translated, datelines rendered without the model.
 
 Tests that plan jobs use the tiny random-weight chat model from conftest only to build prompts; the model's
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from service import checks, newsstyle
-from service.backends import Generation
-from service.glossary import Glossary
-from service.ingest import from_text
+from service.faithfulness import checks
+from service.faithfulness import newsstyle
+from service.generation.backends import Generation
+from service.faithfulness.glossary import Glossary
+from service.page.ingest import from_text
 from service.pipeline import Pipeline
 
 PAGE = ("海关监管作业场所通过验收\n\n本报讯(融媒记者 俞梦婷)12月23日,记者从相关部门了解到,作业场所日前通过现场验收,"

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from service import ingest, render
-from service.cli import main
-from service.outputs import to_markdown
+from service.page import ingest
+from service.output import render
+from service.fronts.cli import main
+from service.output.outputs import to_markdown
 from service.pipeline import Pipeline
-from service.segment import segment
+from service.page.segment import segment
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_fd4f6e000473b793.txt"
 TEXT = SEED.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible runtime (service/openai_backend.py) against a real server, not a mock: llama-cpp-python's
+"""The OpenAI-compatible runtime (service/generation/openai_backend.py) against a real server, not a mock: llama-cpp-python's
 bundled server (`python -m llama_cpp.server`, the `test` extra installs it) started on 127.0.0.1 by these tests,
 serving the tiny random-weight GGUF from conftest (gibberish, fast: the mechanics), and in one `real_model` test
 the embedded Qwen2.5-Coder-1.5B GGUF on the seed page. The server is killed with SIGKILL mid-run, the error must
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import _model, build_parser
+from service.fronts.cli import _model, build_parser
 from service.errors import ModelError
-from service.ingest import from_text
+from service.page.ingest import from_text
 from service.pipeline import Pipeline
-from service.registry import server_profile
+from service.generation.registry import server_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-newsdesk-test-7f3a9c41e2b5d608"  # the key the keyed server wants; must never be written anywhere
@@ -329,8 +329,8 @@ def test_real_model_page_through_the_server_survives_a_kill(tmp_path, seed_text)
     time, takes far longer on 2 CPU cores than the llama.cpp runtime's batched run). The server is killed after
     3 generations, restarted, and the rerun finishes from the cache. The outputs are real English and Chinese,
     and the fact checks ran on them."""
-    from service import provision
-    from service.registry import resolve
+    from service.generation import provision
+    from service.generation.registry import resolve
 
     gguf = provision.ensure_gguf(resolve(None), log=lambda m: None)
     page = tmp_path / "seed-first-article.txt"

@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
-from service import ingest, prompts
+from service.page import ingest
+from service.generation import prompts
 from service.pipeline import Pipeline
-from service.segment import segment
+from service.page.segment import segment
 
 TEMPLATES = ("headline", "translate", "summarize", "summarize_merge", "translate_repair", "translate_term",
              "summarize_retry")
@@ -133,7 +134,7 @@ def test_rerun_reuses_the_cache(tiny_chat, seed_doc, tmp_path):
 
 
 def test_prompt_version_is_part_of_the_cache_key(tiny_chat, seed_doc, tmp_path, monkeypatch):
-    from service import prompts
+    from service.generation import prompts
 
     db = tmp_path / "c.sqlite"
     Pipeline(tiny_chat, cache_path=db).process(seed_doc)

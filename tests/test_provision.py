@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from service import provision
+from service.generation import provision
 from service.errors import ProvisionError
-from service.registry import Profile
+from service.generation.registry import Profile
 
 
 @pytest.fixture(autouse=True)
@@ -187,7 +187,7 @@ def test_damaged_wheel_is_deleted(tmp_path):
 
 
 def test_embedded_default_profile_pins_the_official_file():
-    from service.registry import default_profile
+    from service.generation.registry import default_profile
 
     p = default_profile()
     assert p.gguf["file"] == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -223,7 +223,7 @@ def profiles_dir(tmp_path, monkeypatch, prof: Profile, runtime: str = "llama.cpp
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
-    from service.cli import main
+    from service.fronts.cli import main
 
     rc = main(list(argv))
     out, err = capsys.readouterr()
@@ -310,7 +310,7 @@ def test_damaged_converted_weights_are_not_ready_and_are_converted_again(tiny_gg
     """The bf16 conversion carries its source's sha256 and every file's checksum: a truncated weights file is
     "damaged" in `models list` (not "ready"), is converted again from the cached GGUF on the next load, and when
     the GGUF is gone `batch` says what to do instead of crashing in safetensors."""
-    from service.backends import load_transformers
+    from service.generation.backends import load_transformers
 
     blob = Path(tiny_gguf).read_bytes()
     prof = Profile(name="tiny-conv", kind="chat", gguf={"repo": "nobody/nothing", "file": "tiny-qwen2.gguf",

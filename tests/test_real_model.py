@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from service import ingest, provision
+from service.page import ingest
+from service.generation import provision
 from service.chinese import cjk_share
 from service.pipeline import Pipeline
-from service.registry import default_profile
+from service.generation.registry import default_profile
 
 ARTICLE = """首批企业获证 我市安全生产项目结硕果
 
@@ -63,8 +64,8 @@ def test_llama_cpp_reads_the_same_token_ids_as_transformers():
     same GGUF's tokenizer and template: the token ids of the prompts must be the same."""
     from transformers import AutoTokenizer
 
-    from service import prompts
-    from service.backends import load
+    from service.generation import prompts
+    from service.generation.backends import load
 
     profile = default_profile()
     backend = load(profile)

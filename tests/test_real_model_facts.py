@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from service import facts as F
-from service.ingest import read_file
-from service.names import pinyin_name
+from service.faithfulness import facts as F
+from service.page.ingest import read_file
+from service.page.names import pinyin_name
 from service.pipeline import Pipeline
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_fd4f6e000473b793.txt"

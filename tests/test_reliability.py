@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from service import ingest, outputs
+from service.page import ingest
+from service.output import outputs
 from service.errors import InputError
 from service.pipeline import attach_document_flags
-from service.segment import segment
+from service.page.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ("江南街道开展视察\n\n本报讯 12月23日,江南街道开展民生实事项目推进视察,25家企业参加。\n"
@@ -205,7 +206,7 @@ def test_a_page_of_headlines_keeps_each_headline_an_item(sep):
 # --- rows 10, 11: outputs as a set, file modes -------------------------------------------------------------------
 KILL_MIDWAY = """
 import os, sys, time
-from service import outputs
+from service.output import outputs
 real = os.replace
 def slow(src, dst):
     real(src, dst)

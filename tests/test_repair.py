@@ -1,4 +1,4 @@
-"""The repair loop (service/repair.py) and the fact checks on whole articles (service/checks.py).
+"""The repair loop (service/faithfulness/repair.py) and the fact checks on whole articles (service/faithfulness/checks.py).
 
 The model-driven tests use the tiny random-weight chat model from conftest: its output is gibberish, so every
 fact check fails, which is exactly what exercises the loop (first attempt checked, failing passages re-translated
@@ -13,10 +13,10 @@ import sqlite3
 
 import pytest
 
-from service import checks
-from service.backends import Generation
-from service.cli import main
-from service.ingest import from_text
+from service.faithfulness import checks
+from service.generation.backends import Generation
+from service.fronts.cli import main
+from service.page.ingest import from_text
 from service.pipeline import Pipeline
 
 PAGE = ("节约成本 企业获证\n\n本报讯(融媒记者 俞梦婷)12月23日,试点企业累计节约成本约316.4万元。"
@@ -311,7 +311,7 @@ def test_fill_in_keeps_words_apart_and_leaves_unknown_chinese():
 def test_an_articles_leftover_words_are_asked_for_in_one_request():
     """All words an article left in Chinese go into one look-up; each `Chinese = English` line is used on its own
     merits (a Chinese or long answer is not), and words not asked for are ignored."""
-    from service.repair import parse_fills
+    from service.faithfulness.repair import parse_fills
 
     answer = "断裂 = breakage\n打卡 = 打卡\n中医科 = the TCM department\n江南 = Jiangnan\n特色 = " + "very " * 9
     assert parse_fills(answer, ["断裂", "打卡", "中医科", "特色"]) == {"断裂": "breakage", "中医科": "the TCM department"}
@@ -325,7 +325,7 @@ def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pi
     d = planned(tiny_pipe, TREES, "The city law enforcement bureau pruned street trees in winter, thinning "
                                   "branches to reduce the risk of branch 断裂 in rain and snow.")
     _answer(d.of("headline")[0], "Pruning street trees")
-    from service import checks
+    from service.faithfulness import checks
 
     [(job, _)] = [p for p in checks.passages(d) if p[0].role == "translate"]
     found = checks.check_passage(job.source, job.result.text, tiny_pipe.context, d.item)
@@ -339,8 +339,8 @@ def test_every_articles_follow_ups_end_in_their_done_stage(tiny_chat, seed_text)
     translation, CHECK -> RETRY -> DONE for the summary), not a phase guessed from the roles present; each article
     ends with both DONE, and an article whose passages were re-translated went through REPAIR (its repair jobs
     exist) before it got there. Tiny random-weight model: its gibberish fails checks, which is what this needs."""
-    from service.generate import Role, Stage
-    from service.ingest import from_text
+    from service.generation.generate import Role, Stage
+    from service.page.ingest import from_text
 
     pipe = Pipeline(tiny_chat, cache_path=None)
     items = pipe.preprocess(from_text(seed_text, "seed"))

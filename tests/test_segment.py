@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.segment import SKIP_KINDS, parse_people, repair_lines, segment
+from service.page.segment import SKIP_KINDS, parse_people, repair_lines, segment
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "000_fd4f6e000473b793.txt"
@@ -180,7 +180,7 @@ def test_page_furniture_is_kept_out_of_articles():
 
 
 def test_pipeline_preprocess_skips_furniture():
-    from service.ingest import from_text
+    from service.page.ingest import from_text
     from service.pipeline import Pipeline
 
     items = Pipeline.preprocess(object(), from_text(FURNITURE_PAGE))  # preprocess needs no model
@@ -381,7 +381,7 @@ def test_a_split_with_weak_evidence_is_flagged():
 def test_an_open_quotation_or_title_is_not_a_headline():
     """A line that opens a title or quotation and does not close it is a piece of a sentence running over the
     line break (…从1月10日起施行《江苏省惩 | 治生产销售…条例》), whatever its length and punctuation."""
-    from service.segment import _heading_like
+    from service.page.segment import _heading_like
 
     assert _heading_like("对假冒伪劣商品作出界定江苏出台打假新法规")
     assert _heading_like("“德力西杯”新闻摄影比赛揭晓")

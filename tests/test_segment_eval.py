@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from service import segeval
-from service.cli import main
-from service.segment import SKIP_KINDS, segment
+from service.evaluation import segeval
+from service.fronts.cli import main
+from service.page.segment import SKIP_KINDS, segment
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -167,7 +167,7 @@ def test_built_pages_are_reproducible(tmp_path):
 def test_batch_records_for_a_built_page(tiny_chat, tmp_path):
     """Code path only (tiny random-weight model, gibberish output): a page with furniture and a brief gives one
     record per article, furniture skipped, with the segmentation fields and flags carried through."""
-    from service.ingest import read_file
+    from service.page.ingest import read_file
     from service.pipeline import Pipeline
 
     page = CORPUS / "pages" / "page05.txt"

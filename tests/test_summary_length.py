@@ -1,6 +1,6 @@
 """Summary lengths (standard: 2-4 sentences; short: one headline-like line) and the summary written again once
-with the reason when it breaks a rule (service/generate.py SUMMARY_LENGTHS, service/checks.py summary_problems,
-service/repair.py Repair.summary_followup).
+with the reason when it breaks a rule (service/generation/generate.py SUMMARY_LENGTHS, service/faithfulness/checks.py summary_problems,
+service/faithfulness/repair.py Repair.summary_followup).
 
 Jobs are planned by the real Generator with the tiny random-weight chat model from conftest; where a test needs a
 particular summary the model's answers are written by hand (the tiny model's own answers are gibberish, which
@@ -12,12 +12,12 @@ import json
 
 import pytest
 
-from service import checks
+from service.faithfulness import checks
 from service.chinese import as_prose
-from service.generate import Role
-from service.backends import Generation
-from service.cli import main
-from service.ingest import from_text
+from service.generation.generate import Role
+from service.generation.backends import Generation
+from service.fronts.cli import main
+from service.page.ingest import from_text
 from service.pipeline import Pipeline
 
 # the OCR dropped 全 of 安全管理 twice (the page's evidence: 安全 written twice elsewhere)

@@ -28,12 +28,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from service import render
-from service.checks import tally
-from service.cli import build_parser
-from service.outputs import issue_report, to_jsonl, to_markdown
-from service.segment import SKIP_KINDS, segment
-from service.ui import WebUI, safe_name
+from service.output import render
+from service.faithfulness.checks import tally
+from service.fronts.cli import build_parser
+from service.output.outputs import issue_report, to_jsonl, to_markdown
+from service.page.segment import SKIP_KINDS, segment
+from service.fronts.ui import WebUI, safe_name
 
 # gr.Warning outside a browser session becomes a UserWarning carrying the message the user would see
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:gradio.helpers")
@@ -259,7 +259,7 @@ def test_generating_events_run_side_by_side(pipe, tmp_path):
     (their jobs meet in the model's generation queue, tests/test_llamacpp.py) and MAX_WAITING wait. The page, batch
     and API events share one Gradio concurrency group that lets all those in, and a few more for the gate to
     refuse, within Gradio's threads (a waiting run holds one)."""
-    from service.ui import CONCURRENT_RUNS, MAX_WAITING, QUEUE_SIZE, REFUSING_SLOTS
+    from service.fronts.ui import CONCURRENT_RUNS, MAX_WAITING, QUEUE_SIZE, REFUSING_SLOTS
 
     ui = WebUI(pipe, workdir=tmp_path)
     demo = ui.build()
@@ -282,9 +282,9 @@ def test_stopping_a_run_frees_the_model(tiny_chat, seed_text):
     batch in flight instead of generating the rest for nobody."""
     import threading
 
-    from service.ingest import from_text
+    from service.page.ingest import from_text
     from service.pipeline import Pipeline
-    from service.ui import stream
+    from service.fronts.ui import stream
 
     pipe = Pipeline(tiny_chat, cache_path=None, batch_size=1, log=lambda m: None)
     doc = from_text(seed_text, "stop-me")
@@ -399,7 +399,7 @@ def test_stale_results_folders_are_removed_at_start(pipe, tmp_path, monkeypatch)
     """A server killed with -9 (or a crash) leaves its folder of results behind. The next server removes the
     folders whose process is gone (or whose pid now names another process), and those of older versions (no owner
     file) untouched for a day; a live server's folder stays. Its own folder names it and goes when it closes."""
-    from service.ui import OWNER_FILE, _start_time
+    from service.fronts.ui import OWNER_FILE, _start_time
 
     uploads, system_tmp = tmp_path / "gradio", tmp_path / "tmp"
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from service.outputs import issue_report, to_markdown
-from service.segment import SKIP_KINDS, segment
+from service.output.outputs import issue_report, to_markdown
+from service.page.segment import SKIP_KINDS, segment
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

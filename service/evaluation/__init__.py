@@ -1,0 +1,2 @@
+"""Evaluation and benchmarks: metrics (evaluate), segmentation against gold pages (segeval), tables and
+reports (report), and `newsdesk bench` (bench)."""

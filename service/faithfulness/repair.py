@@ -1,0 +1,255 @@
+"""Facts pre-rendered for the model, and a second translation of passages that fail the checks.
+
+Small models copy well and convert badly: 316.4万元 becomes "316.4 million yuan", 五金 "gold and silver", and a
+listed rendering ("316.4万元 = 3.164 million yuan") is often ignored (seen with the embedded model: two of four
+万/亿 amounts still wrong with the list, none with the values written in). So before the first translation every
+amount, Chinese numeral and date of a passage, and every person's name and glossary term in it, is written in
+English *in the text the model sees* (316.4万元 -> 3.164 million yuan, 12月23日 -> December 23, 永康 -> Yongkang,
+王锦悦 -> Wang Jinyue); the checks still read the original. What cannot be written in place (每万名: per 10,000)
+is listed in the prompt instead.
+
+After the first round, `Repair.followup` (a Generator follow-up, so repairs of all articles are batched and
+cached like any other job) checks every translated passage (service/faithfulness/checks.py); a passage with a failed check
+(other than words left in Chinese, which the look-up below handles) is translated again, one sentence at a
+time, with the same pre-rendering (amounts now as full figures: 3,164,000
+yuan) plus a list of what the first attempt got wrong (prompts/translate_repair.toml). When those jobs are
+done it keeps, per passage, the attempt with fewer failed checks (`Draft.revised`); whatever still fails is
+flagged by the checks, with what was expected and found. Words the kept attempts still leave in Chinese are then
+asked for in one request per article, with the sentences they occur in (prompts/translate_term.toml); usable
+answers fill them in (`Draft.filled`), each use flagged `term_filled`.
+"""
+
+from __future__ import annotations
+
+from service.faithfulness import checks
+from service.generation import prompts
+from service.faithfulness import facts as F
+from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
+from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage
+from service.page.segment import Item
+
+TEMPLATE = "translate_repair"
+TERM_TEMPLATE = "translate_term"
+SUMMARY_TEMPLATE = "summarize_retry"
+MAX_FILLS = 12  # words left in Chinese looked up per article
+FILL_MAX_WORDS = 8  # a longer answer is an explanation, not a rendering: not used
+MAX_NOTES = 12  # renderings listed in one prompt
+MAX_PROBLEMS = 6  # mistakes of the first attempt listed in a repair prompt
+_INLINE = ("amount", "number", "count", "percent", "year", "date", "date_range", "month")
+
+
+class Repair:
+    def __init__(self, ctx: checks.Context):
+        self.ctx = ctx
+
+    @property
+    def template_id(self) -> str:
+        return " ".join(prompts.load(t).id for t in (TEMPLATE, TERM_TEMPLATE, SUMMARY_TEMPLATE))
+
+    # --- pre-rendering ----------------------------------------------------------------------------------
+    def prerender(self, item: Item, source: str, digits: bool = False) -> str:
+        """The source with its scaled amounts, Chinese numerals, dates, names, glossary terms and news formulas
+        (记者从…了解到 -> the reporter learned from …) in English (with `digits`, amounts as full figures: 3,164,000 yuan rather than 3.164 million yuan)."""
+        spans = [(f.start, f.end, f.inline(digits)) for f in F.extract_zh(source) if f.needs_hint and f.kind in _INLINE]
+        names, terms = self.ctx.passage_terms(item, source)
+        formulas = [p for m in self.ctx.passage_formulas(source) for p in m.pieces]  # the slot stays Chinese
+        for s, e, en in ([(s, e, en) for s, e, _, en in names] + [(s, e, entry.en) for s, e, entry in terms]
+                         + formulas):
+            if not any(a < e and s < b for a, b, _ in spans):
+                spans.append((s, e, en))
+        out = source
+        for s, e, en in sorted(spans, reverse=True):
+            before, after = out[:s], out[e:]
+            pad_l = " " if before[-1:].isascii() and before[-1:].isalnum() else ""  # 40家 Hardware: keep words apart
+            pad_r = " " if after[:1].isascii() and after[:1].isalnum() else ""
+            out = before + pad_l + en + pad_r + after
+        return out
+
+    def notes(self, source: str) -> str:
+        """What cannot be written in place (每万名 -> per 10,000), as a list for the prompt."""
+        lines = list(dict.fromkeys(f.hint() for f in F.extract_zh(source) if f.needs_hint and f.kind not in _INLINE))
+        lines = lines[:MAX_NOTES]
+        return ("Use these English renderings:\n" + "".join(f"- {x}\n" for x in lines)) if lines else ""
+
+    def hints(self, item: Item, source: str) -> dict:
+        """Template values for a first translation (Generator `hints`)."""
+        return {"text": self.prerender(item, source), "notes": self.notes(source)}
+
+    # --- the follow-up ----------------------------------------------------------------------------------
+    def followup(self, d: Draft, gen: Generator) -> list[Job]:
+        """The translation follow-up, one named stage at a time (`Draft.stages["translation"]`): CHECK (the first
+        attempts are in: passages that fail a check are translated again) -> REPAIR (keep each passage's better
+        attempt) -> FILL (the words still left in Chinese were looked up: use the answers) -> DONE."""
+        if not gen.backends["translate"].follows_instructions:
+            return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
+        stage = d.stages.get("translation", Stage.CHECK)
+        if stage == Stage.CHECK:
+            jobs = self.repairs(d, gen)
+            if jobs:
+                d.stages["translation"] = Stage.REPAIR
+                return jobs
+        elif stage == Stage.REPAIR:
+            self.choose(d)
+        elif stage == Stage.FILL:
+            self.fill(d)
+            d.stages["translation"] = Stage.DONE
+            return []
+        else:
+            return []
+        jobs = self.fill_jobs(d, gen)
+        d.stages["translation"] = Stage.FILL if jobs else Stage.DONE
+        return jobs
+
+    def repairs(self, d: Draft, gen: Generator) -> list[Job]:
+        """Re-translations, sentence by sentence, of every passage with a failed check."""
+        jobs: list[Job] = []
+        for job, _ in checks.passages(d):
+            if not CJK.search(job.source):
+                continue
+            found = checks.findings(d, job.source, job.result.text, self.ctx)
+            # Words merely left in Chinese are the term look-up's work (one request per article, below); a
+            # re-translation of the whole passage for them cost 20 of the seed page's 28 repair requests.
+            if any(not f.ok and f.category != "untranslated" for f in found):
+                jobs += self.repair_jobs(d, gen, job, found)
+        return jobs
+
+    def summary_followup(self, d: Draft, gen: Generator) -> list[Job]:
+        """A summary that breaks a rule of its length (checks.summary_problems: sentences, characters, the headline
+        restated, an OCR defect copied, a number not in the article) is written once more, told the reason; the
+        attempt with fewer problems stands (the first on a tie), and what still breaks a rule is flagged.
+        Stages (`Draft.stages["summary"]`): CHECK -> RETRY -> DONE."""
+        stage = d.stages.get("summary", Stage.CHECK)
+        final = d.final_summary_job
+        if stage == Stage.DONE or final is None or final.result is None:
+            return []  # done, or no summary, or a long article's part summaries are still being merged
+        if final.template == "none" or not gen.backends["summarize"].follows_instructions:
+            d.stages["summary"] = Stage.DONE
+            return []
+        if stage == Stage.RETRY:
+            retry = d.of(Role.SUMMARY_RETRY)
+            if retry and retry[0].result is not None:
+                again = as_prose(retry[0].result.text)
+                better = again and (len(checks.summary_problems(d, again))
+                                    < len(checks.summary_problems(d, d.first_summary)))
+                d.summary_revised = again if better else None
+            d.stages["summary"] = Stage.DONE
+            return []
+        d.stages["summary"] = Stage.DONE
+        problems = checks.summary_problems(d, d.first_summary)
+        if not problems:
+            return []
+        reason = "".join(dict.fromkeys(p.reason for p in problems[:MAX_PROBLEMS]))
+        job = gen.job(d.item, Role.SUMMARY_RETRY, (0,), "summarize", final.source, template=SUMMARY_TEMPLATE,
+                      headline=d.item.headline, previous=d.first_summary, reason=reason,
+                      rule=d.summary_length.rule, max_new=SUMMARY_MAX_NEW)
+        if len(job.ids) + 64 >= gen.backends["summarize"].context_tokens:
+            return []  # the article, the first summary and the reason do not fit the context: the flags stand
+        d.stages["summary"] = Stage.RETRY
+        return [job]
+
+    def choose(self, d: Draft) -> None:
+        """Keep, per passage, the attempt with fewer failed checks (the first one on a tie)."""
+        for job, repairs in checks.passages(d):
+            texts = checks.attempts(job, repairs)
+            if len(texts) < 2:
+                continue
+            per = [checks.findings(d, job.source, t, self.ctx) for t in texts]
+            if checks.best_attempt(per) > 0:
+                d.revised[(job.role, job.seq)] = texts[-1]
+            else:
+                d.revised.pop((job.role, job.seq), None)
+
+    def fill_jobs(self, d: Draft, gen: Generator) -> list[Job]:
+        """One request per article for the words its chosen translations still leave in Chinese (only words of
+        the source; at most MAX_FILLS), with the sentences they occur in as context."""
+        words: list[str] = []
+        sentences: list[str] = []
+        for job, _ in checks.passages(d):
+            for zh in CJK_RUN.findall(d.chosen(job)):
+                if zh not in job.source or zh in words or len(words) >= MAX_FILLS:
+                    continue
+                words.append(zh)
+                context = next((s for s in split_sentences(job.source) if zh in s), job.source).strip()
+                if context not in sentences:
+                    sentences.append(context)
+        if not words:
+            return []
+        return [gen.job(d.item, Role.FILL, (0,), "translate", "、".join(words), template=TERM_TEMPLATE,
+                        passage=ARTICLE_PASSAGE,
+                        context="\n".join(sentences), terms="".join(f"{w} =\n" for w in words),
+                        max_new=16 + 12 * len(words))]
+
+    def fill(self, d: Draft) -> None:
+        """Use the answers that are plain English of a few words (`Draft.filled`; checks flag each use)."""
+        for j in d.of(Role.FILL):
+            if j.result.finished:
+                d.filled.update(parse_fills(j.result.text, j.source.split("、")))
+
+    def repair_jobs(self, d: Draft, gen: Generator, job: Job, found: list[checks.Finding]) -> list[Job]:
+        jobs = []
+        offset = 0
+        for k, sentence in enumerate(split_sentences(job.source)):
+            start, offset = offset, offset + len(sentence)
+            if not sentence.strip():
+                continue
+            problems = _problems(sentence, start, found)
+            header = "An earlier translation made these mistakes; do not repeat them:\n" if problems else ""
+            r = gen.job(d.item, Role.REPAIR, (job.role, *job.seq, k), "translate", sentence, template=TEMPLATE,
+                        passage=job.passage.at(start),
+                        text=self.prerender(d.item, sentence, digits=True), notes=self.notes(sentence),
+                        problems=header + "".join(f"- {p}\n" for p in problems[:MAX_PROBLEMS]))
+            r.replaces = (job.role, job.seq)
+            jobs.append(r)
+        return jobs
+
+
+def parse_fills(answer: str, words: list[str]) -> dict[str, str]:
+    """`word = English` lines of a term look-up answer -> the usable ones: plain English (no Chinese) of at most
+    FILL_MAX_WORDS words, for a word that was asked. A one-word question may be answered with the English alone."""
+    out: dict[str, str] = {}
+    lines = [x.strip() for x in answer.strip().splitlines() if x.strip()]
+    for line in lines:
+        zh, sep, en = line.replace("＝", "=").partition("=")
+        zh = zh.strip(" -*\t\"'“”‘’")
+        if not sep:
+            if len(words) == 1 and len(lines) == 1:
+                zh, en = words[0], line
+            else:
+                continue
+        en = en.strip().strip(" \"'“”‘’.。")
+        if zh in words and zh not in out and en and not CJK.search(en) and len(en.split()) <= FILL_MAX_WORDS:
+            out[zh] = en
+    return out
+
+
+def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[str]:
+    """What the first attempt got wrong that concerns this sentence, said plainly for the model, most important
+    first. The Chinese form of an amount is not quoted: shown 392.79万元, the model writes 392.79 million again."""
+    end = start + len(sentence)
+    out = []
+    has_numbers = any(not f.weak for f in F.extract_zh(sentence))
+    order = {"number": 0, "name": 1, "agent": 2, "omission": 3, "term": 4, "formula": 5, "untranslated": 6,
+             "extra_number": 7}
+    for f in sorted(found, key=lambda f: order.get(f.category, 9)):
+        if f.ok:
+            continue
+        inside = start <= f.start < end
+        if f.category == "number" and inside:
+            right = f.expected.partition(" (")[2].rstrip(")") or f.expected
+            out.append(f"it must say {right}; it " + (f"wrongly wrote {f.found}" if f.found else "left it out"))
+        elif f.category == "name" and inside:
+            out.append(f"it left out the name {f.expected}")
+        elif f.category in ("term", "formula") and inside:
+            out.append(f"it must say '{f.expected}'; it translated that differently")
+        elif f.category == "agent":
+            out.append(f"it wrote '{f.found}', but the Chinese names no such source or actor: say only who the "
+                       "Chinese says, and leave unnamed what it leaves unnamed")
+        elif f.category == "untranslated":
+            words = [w for w in f.found.split("、") if w in sentence]
+            if words:
+                out.append("it left Chinese words untranslated: " + ", ".join(words))
+        elif f.category == "omission" and (inside or f.start < 0):
+            out.append("it left out part of the text; translate every part of it")
+        elif f.category == "extra_number" and has_numbers:
+            out.append(f"it wrote {f.found}, a number that is not in the Chinese")
+    return list(dict.fromkeys(out))

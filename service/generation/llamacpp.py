@@ -1,0 +1,361 @@
+"""llama.cpp runtime: the verified GGUF as shipped (no conversion), through llama-cpp-python's low-level API.
+
+Why: on a CPU, one decode step of the 1.5B model reads its weights once; the Q4_K_M file is 1.1 GB against
+3.1 GB in bf16, so llama.cpp decodes about seven times as fast as transformers, and many sequences share each
+read of the weights when they are decoded in one `llama_decode` call.
+
+`LlamaEngine` is the step engine behind the generation queue (service/generation/scheduler.py):
+- **Continuous batching**: up to `capacity` sequences run at once; every step is one `llama_decode` holding one
+  token of every decoding sequence plus a chunk of the prompts still being read, so a sequence that finishes
+  leaves and a waiting one joins at the next step.
+- **One shared (unified) KV cache** of `n_ctx` cells for all sequences, flash attention on.
+  Known cost: every token's attention also walks the cells of the other sequences (masked): measured here, 8,192
+  cells of other sequences slowed a 256-token prompt chunk from 89 to 58 tokens/s and a 16-sequence decode step
+  from 242 to 343 ms. One KV stream per sequence (`kv_unified = false`) removes that in isolation (89 tokens/s,
+  245 ms), but llama.cpp then splits every mixed step into per-sequence-equal micro-batches, and the seed page
+  took 238 s instead of 197 s; so the cache stays unified.
+- **Shared prompt prefixes**: a request names how many of its leading tokens are its template's fixed part
+  (system prompt and instructions). That prefix is read once into a sequence of its own and copied into every
+  request with the same prefix (`llama_memory_seq_cp`: in a unified cache the cells are shared, not copied), so
+  only the per-passage part is read for each request.
+- **Only the logits needed**: one row per sequence per step (the last token), argmax in place (greedy).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.errors import ModelError
+from service.generation.scheduler import Generation, Request
+
+MIN_PREFIX = 8  # shorter shared heads are not worth a sequence of their own
+MAX_PREFIXES = 12  # shared prefixes kept (least recently used dropped first)
+N_CTX = 16384  # KV cells shared by all running sequences (about 470 MB in f16 for the 1.5B model)
+PREFILL_CHUNK = 256  # prompt tokens read per step beside the decoding sequences (keeps decode steps short)
+
+
+def threads() -> int:
+    """The model's threads: NEWSDESK_THREADS when set (an archive actor sharing a node), else the usable cores."""
+    if os.environ.get("NEWSDESK_THREADS", "").isdigit() and int(os.environ["NEWSDESK_THREADS"]) > 0:
+        return int(os.environ["NEWSDESK_THREADS"])
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def import_llama():
+    try:
+        import llama_cpp
+    except ImportError as e:
+        raise ModelError(
+            "the llama.cpp runtime needs the llama-cpp-python package, which is not installed or failed to build "
+            f"({e}). Run ./scripts/setup.sh (it builds it; gcc and cmake are needed), or `pip install "
+            "llama-cpp-python`, or use --runtime transformers.") from e
+    return llama_cpp
+
+
+_LOG_CB = None
+
+
+def _quiet(L) -> None:
+    """llama.cpp logs every load to stderr; keep warnings and errors only."""
+    global _LOG_CB
+    if _LOG_CB is None:
+        @L.llama_log_callback
+        def cb(level, text, _user):  # GGML_LOG_LEVEL_WARN = 3, ERROR = 4
+            if level in (3, 4) and os.environ.get("NEWSDESK_LLAMA_LOG"):
+                os.write(2, text)
+        _LOG_CB = cb
+        L.llama_log_set(_LOG_CB, ctypes.c_void_p(0))
+
+
+@dataclass(eq=False)
+class _Seq:
+    req: Request
+    sid: int
+    pos: int = 0  # prompt tokens already in the KV cache
+    out: list[int] = field(default_factory=list)
+    feed: int | None = None  # the sampled token to feed next step
+    prefix: "_Prefix | None" = None
+    row: int = -1  # logits row in the current batch
+
+
+@dataclass(eq=False)
+class _Prefix:
+    ids: tuple
+    sid: int
+    pos: int = 0  # tokens of the prefix in the KV cache (after a decode went through)
+    users: int = 0
+    reading: int = 0  # tokens of it in the batch being decoded
+
+    @property
+    def ready(self) -> bool:
+        return self.pos >= len(self.ids)
+
+
+class LlamaEngine:
+    def __init__(self, path: str | Path, *, capacity: int = 16, n_ctx: int = N_CTX, n_batch: int = 512,
+                 n_threads: int | None = None):
+        L = import_llama()
+        self.L = L
+        _quiet(L)
+        L.llama_backend_init()
+        mp = L.llama_model_default_params()
+        self.model = L.llama_model_load_from_file(str(path).encode(), mp)
+        if not self.model:
+            raise ModelError(f"llama.cpp could not load {path}: not a GGUF model it can read (damaged, or made "
+                             "by a newer llama.cpp). Run `newsdesk models fetch` to verify it, or use --runtime transformers.")
+        cp = L.llama_context_default_params()
+        streams = 2 * capacity + MAX_PREFIXES  # running + held sequences, and the shared prefixes
+        cp.n_ctx = n_ctx
+        cp.n_batch = cp.n_ubatch = n_batch
+        cp.n_seq_max = streams
+        cp.kv_unified = True
+        cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        cp.n_threads = cp.n_threads_batch = n_threads or threads()
+        cp.no_perf = True
+        self.ctx = L.llama_init_from_model(self.model, cp)
+        if not self.ctx:
+            raise ModelError(f"llama.cpp could not make a context of {n_ctx} tokens for {path} (out of memory?). "
+                             "Try a smaller --batch-size.")
+        self.vocab = L.llama_model_get_vocab(self.model)
+        self.mem = L.llama_get_memory(self.ctx)
+        self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
+        self.n_ctx = L.llama_n_ctx(self.ctx)
+        self.n_batch = n_batch
+        self.capacity = self.max_capacity = capacity
+        self.context_tokens = min(L.llama_model_n_ctx_train(self.model), self.n_ctx // 2)
+        self.batch = L.llama_batch_init(n_batch, 0, 1)
+        self.seqs: list[_Seq] = []
+        self.held: set[Request] = set()  # running but not advanced (the scheduler serves a light caller first)
+        self.prefixes: OrderedDict[tuple, _Prefix] = OrderedDict()
+        self.streams = streams
+        self.free_sids = list(range(streams))
+        self.lock = threading.Lock()  # tokenizer calls from other threads vs decode
+        # what the engine did: prompt tokens read (shared prefixes once), tokens decoded, and the time of each
+        self.counters = {"steps": 0, "prompt_read": 0, "prompt_seconds": 0.0, "decoded": 0, "decode_seconds": 0.0,
+                         "shared_hits": 0}
+
+    # --- tokens and text ----------------------------------------------------------------------------------
+    def tokenize(self, text: str, special: bool = True) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 16
+        buf = (self.L.llama_token * cap)()
+        n = self.L.llama_tokenize(self.vocab, data, len(data), buf, cap, False, special)
+        if n < 0:
+            buf = (self.L.llama_token * -n)()
+            n = self.L.llama_tokenize(self.vocab, data, len(data), buf, -n, False, special)
+        return list(buf[:n])
+
+    def detokenize(self, ids: list[int]) -> str:
+        if not ids:
+            return ""
+        arr = (self.L.llama_token * len(ids))(*ids)
+        cap = 8 * len(ids) + 64
+        buf = ctypes.create_string_buffer(cap)
+        n = self.L.llama_detokenize(self.vocab, arr, len(ids), buf, cap, True, False)
+        if n < 0:
+            cap = -n + 16
+            buf = ctypes.create_string_buffer(cap)
+            n = self.L.llama_detokenize(self.vocab, arr, len(ids), buf, cap, True, False)
+        return buf.raw[:n].decode("utf-8", errors="replace")
+
+    def is_eog(self, token: int) -> bool:
+        return bool(self.L.llama_vocab_is_eog(self.vocab, token))
+
+    def meta(self, key: str) -> str | None:
+        buf = ctypes.create_string_buffer(1 << 16)
+        n = self.L.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8") if n >= 0 else None
+
+    def chat_template(self) -> str | None:
+        t = self.L.llama_model_chat_template(self.model, None)
+        return t.decode("utf-8") if t else None
+
+    # --- the engine protocol (service/generation/scheduler.py) ---------------------------------------------------------
+
+    def _cells(self, r: Request, shared: bool) -> int:
+        return len(r.ids) - (r.prefix if shared else 0) + r.max_new
+
+    def check(self, r: Request) -> None:
+        if len(r.ids) + r.max_new > self.context_tokens:
+            raise ModelError(
+                f"a request of {len(r.ids)} prompt tokens (+{r.max_new} to generate) does not fit the llama.cpp "
+                f"context of {self.context_tokens} tokens per sequence. This is a bug in how newsdesk splits text; "
+                "please report it with the input. Meanwhile --runtime transformers has a longer context.")
+
+    def fits(self, r: Request) -> bool:
+        """A free sequence slot, and room in the KV cache for the prompt and the longest answer of every running
+        sequence and of this one (so a decode never runs out of cells)."""
+        if len(self.seqs) - sum(s.req in self.held for s in self.seqs) >= self.capacity or not self.free_sids:
+            return False
+        used = sum(self._cells(s.req, s.prefix is not None) for s in self.seqs)
+        used += sum(len(p.ids) for p in self.prefixes.values())
+        return not self.seqs or used + self._cells(r, False) <= self.n_ctx - 64
+
+    def add(self, r: Request) -> None:
+        s = _Seq(r, self.free_sids.pop(0))
+        if r.prefix >= MIN_PREFIX and r.prefix < len(r.ids):
+            key = tuple(r.ids[:r.prefix])
+            p = self.prefixes.get(key)
+            if p is None and self._make_room_for_prefix():
+                p = _Prefix(key, self.free_sids.pop(0))
+                self.prefixes[key] = p
+            if p is not None:
+                self.prefixes.move_to_end(key)
+                p.users += 1
+                s.prefix = p
+                if p.ready:
+                    self._attach(s)
+                    self.counters["shared_hits"] += 1
+        self.seqs.append(s)
+
+    def _make_room_for_prefix(self) -> bool:
+        if len(self.prefixes) < MAX_PREFIXES and self.free_sids:  # sequence ids: capacity + MAX_PREFIXES
+            return True
+        for key, p in list(self.prefixes.items()):  # least recently used first
+            if p.users == 0 and not p.reading:  # unused (a prefix whose users all left half-read too)
+                self.L.llama_memory_seq_rm(self.mem, p.sid, -1, -1)
+                self.free_sids.append(p.sid)
+                del self.prefixes[key]
+                return bool(self.free_sids)
+        return False
+
+    def _attach(self, s: _Seq) -> None:
+        p = s.prefix
+        self.L.llama_memory_seq_cp(self.mem, p.sid, s.sid, 0, len(p.ids))
+        s.pos = len(p.ids)
+
+    def hold(self, reqs: set[Request]) -> None:
+        """Do not advance these running requests until the next hold(): their KV cells, read prompt and answer so
+        far stay as they are, so holding loses nothing; they do not count against `capacity`."""
+        self.held = set(reqs)
+
+    def drop(self, r: Request) -> None:
+        for s in list(self.seqs):
+            if s.req is r:
+                self._release(s)
+
+    def _release(self, s: _Seq) -> None:
+        self.L.llama_memory_seq_rm(self.mem, s.sid, -1, -1)
+        if s.prefix is not None:
+            s.prefix.users -= 1
+        self.seqs.remove(s)
+        self.held.discard(s.req)
+        self.free_sids.append(s.sid)
+
+    def reset(self) -> None:
+        self.L.llama_memory_clear(self.mem, True)
+        self.free_sids = list(range(self.streams))
+        self.seqs.clear()
+        self.held.clear()
+        self.prefixes.clear()
+
+    def step(self) -> list[Request]:
+        import numpy as np
+
+        L, b = self.L, self.batch
+        n = 0
+        budget = self.n_batch
+
+        def put(token: int, pos: int, sid: int, logits: bool) -> None:
+            nonlocal n
+            b.token[n] = token
+            b.pos[n] = pos
+            b.n_seq_id[n] = 1
+            b.seq_id[n][0] = sid
+            b.logits[n] = logits
+            n += 1
+
+        live = [s for s in self.seqs if s.req not in self.held]
+        for s in self.seqs:
+            s.row = -1
+        for s in live:  # decoding sequences first: one token each
+            if s.feed is not None:
+                s.row = n
+                put(s.feed, len(s.req.ids) + len(s.out) - 1, s.sid, True)
+                s.feed = None
+        budget -= n
+        chunk = max(PREFILL_CHUNK, budget // 2)
+        for p in self.prefixes.values():  # shared prefixes not yet read
+            if budget <= 0:
+                break
+            if not p.ready and p.users > 0 and not p.reading:
+                take = min(len(p.ids) - p.pos, budget, chunk)
+                for k in range(p.pos, p.pos + take):
+                    put(p.ids[k], k, p.sid, False)
+                p.reading = take  # counted as read only once the decode went through
+                budget -= take
+        for s in live:  # prompts being read
+            if budget <= 0:
+                break
+            if s.prefix is not None and s.pos == 0:
+                if not s.prefix.ready:
+                    continue
+                self._attach(s)
+            todo = len(s.req.ids) - s.pos
+            if todo <= 0 or s.out:
+                continue
+            take = min(todo, budget, chunk)
+            for k in range(s.pos, s.pos + take):
+                put(s.req.ids[k], k, s.sid, False)
+            s.pos += take
+            budget -= take
+            if s.pos == len(s.req.ids):
+                b.logits[n - 1] = True
+                s.row = n - 1
+        if n == 0:
+            return []
+        b.n_tokens = n
+        decoding = sum(1 for s in live if s.row >= 0 and s.out)
+        t0 = time.perf_counter()
+        with self.lock:
+            rc = L.llama_decode(self.ctx, b)
+        dt = time.perf_counter() - t0
+        c = self.counters
+        c["steps"] += 1
+        c["decoded"] += decoding
+        c["prompt_read"] += n - decoding
+        # a mixed step's time is split by token count (prompt tokens cost about as much as decoded ones)
+        c["decode_seconds"] += dt * decoding / n
+        c["prompt_seconds"] += dt * (n - decoding) / n
+        if rc != 0:
+            raise ModelError(
+                f"llama_decode failed (code {rc}: {'no room in the KV cache' if rc == 1 else 'internal error'}) "
+                f"with {len(self.seqs)} sequences running. Results finished before this are cached; run again to "
+                "resume, with a smaller --batch-size if it happens again.")
+        for p in self.prefixes.values():
+            p.pos += p.reading
+            p.reading = 0
+        done = []
+        for s in list(self.seqs):
+            if s.row < 0:
+                continue
+            logits = np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.row), shape=(self.n_vocab,))
+            tok = int(logits.argmax())
+            eog = self.is_eog(tok)
+            if not eog:
+                s.out.append(tok)
+            if eog or len(s.out) >= s.req.max_new:
+                with self.lock:
+                    text = self.detokenize(s.out).strip()
+                s.req.result = Generation(text, len(s.out), eog, time.perf_counter() - s.req.started)
+                self._release(s)
+                done.append(s.req)
+            else:
+                s.feed = tok
+        return done
+
+    def close(self) -> None:
+        if getattr(self, "ctx", None):
+            self.L.llama_batch_free(self.batch)
+            self.L.llama_free(self.ctx)
+            self.L.llama_model_free(self.model)
+            self.ctx = None
