@@ -19,20 +19,20 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from service import __version__
+from service.errors import InputError, ModelError
 from service.faithfulness import checks
-from service.page import ingest
+from service.faithfulness.glossary import Glossary
+from service.faithfulness.newsstyle import dateline_en
+from service.faithfulness.repair import Repair
+from service.flags import flag
 from service.generation.backends import Backend, load
 from service.generation.cache import Cache
-from service.flags import flag
-from service.errors import InputError, ModelError
 from service.generation.generate import SUMMARY_LENGTHS, Draft, Generator
-from service.faithfulness.glossary import Glossary
-from service.page.names import byline_en, pinyin_name
-from service.faithfulness.newsstyle import dateline_en
-from service.record import Record
 from service.generation.registry import Profile, cache_dir, resolve
-from service.faithfulness.repair import Repair
+from service.page import ingest
+from service.page.names import byline_en, pinyin_name
 from service.page.segment import SKIP_KINDS, Item, segment
+from service.record import Record
 
 
 def attach_document_flags(items: list[Item], doc: ingest.Document) -> None:
@@ -101,7 +101,8 @@ class Pipeline:
 
     def _generator(self, translator: Backend, summarizer: Backend, summary_length: str) -> Generator:
         return Generator(translator, summarizer, cache=self.cache, chunk_tokens=self.translate_profile.chunk_tokens,
-                         hints=self.repair.hints if self.repair else None, summary_length=summary_length)
+                         prompt_values=self.repair.prompt_values if self.repair else None,
+                         summary_length=summary_length)
 
     def with_summary_length(self, length: str) -> "Pipeline":
         """This pipeline with summaries of another length: the same models, cache, glossary and checks (the web UI
@@ -133,7 +134,7 @@ class Pipeline:
     # postprocess -------------------------------------------------------------------------------------
     def prompt_version(self) -> str:
         ids = self.generator.template_ids()
-        if self.repair and self.generator.hints:
+        if self.repair and self.generator.prompt_values:
             ids += " " + self.repair.template_id
         return ids
 

@@ -158,8 +158,8 @@ def test_archive_says_what_to_do_when_a_local_ray_cannot_start(tiny_chat, seed_t
     clear error naming what to do, not a traceback."""
     import ray
 
-    from service.fronts import archive
     from service.errors import NewsdeskError
+    from service.fronts import archive
 
     def broken(*a, **kw):
         raise RuntimeError("Failed to start the GCS server: address already in use")

@@ -1,7 +1,6 @@
 """`newsdesk batch` as a user runs it (a subprocess), with the tiny random-weight chat model from conftest."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
+from service.errors import InputError
 from service.evaluation import bench
 from service.fronts.cli import main
-from service.errors import InputError
 from service.generation.registry import REPO_ROOT
 
 ZH = ["12月23日,记者从相关部门了解到,中国五金物流港海关监管作业场所日前通过现场验收。",

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluation import evaluate as ev
-from service.fronts.cli import main
 from service.errors import InputError
-from service.output.outputs import write_issue
+from service.evaluation import evaluate as ev
 from service.evaluation.report import write_report
+from service.fronts.cli import main
+from service.output.outputs import write_issue
 from service.page.segment import segment
 
 

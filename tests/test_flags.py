@@ -3,9 +3,9 @@ flag about a body passage the paragraph, and the card places a flag by those fie
 
 import pytest
 
-from service.page import ingest
-from service.output import render
 from service.flags import FIELDS, KINDS, SEVERITIES, field_of, flag
+from service.output import render
+from service.page import ingest
 from service.pipeline import Pipeline
 
 

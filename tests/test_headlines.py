@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from service.output.outputs import to_markdown
 from service.page.headlines import decks, heading_line, heading_parts
 from service.page.ingest import from_text
-from service.output.outputs import to_markdown
-from service.pipeline import Pipeline
 from service.page.segment import segment
+from service.pipeline import Pipeline
 
 
 def _item(text):

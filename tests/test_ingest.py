@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from service.page import ingest
 from service.errors import InputError
+from service.page import ingest
 
 
 def test_utf8_bom_and_gb18030_read_the_same_text(tmp_path, seed_text):

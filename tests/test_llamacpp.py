@@ -10,14 +10,14 @@ import threading
 
 import pytest
 
+from service.errors import ModelError
 from service.generation import prompts
 from service.generation.backends import LlamaCppBackend, load
-from service.errors import ModelError
-from service.page.ingest import from_text
 from service.generation.llamacpp import LlamaEngine
-from service.pipeline import Pipeline
 from service.generation.registry import resolve
 from service.generation.scheduler import Request
+from service.page.ingest import from_text
+from service.pipeline import Pipeline
 
 SHORT = "江南街道开展视察\n\n本报讯 12月23日,江南街道开展民生实事项目推进视察,25家企业参加。\n"
 

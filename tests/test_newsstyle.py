@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.faithfulness import checks
-from service.faithfulness import newsstyle
-from service.generation.backends import Generation
+from service.faithfulness import checks, newsstyle
 from service.faithfulness.glossary import Glossary
+from service.generation.backends import Generation
 from service.page.ingest import from_text
 from service.pipeline import Pipeline
 

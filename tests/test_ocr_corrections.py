@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from service.page import ingest
-from service.output import render
 from service.fronts.cli import main
+from service.output import render
 from service.output.outputs import to_markdown
-from service.pipeline import Pipeline
+from service.page import ingest
 from service.page.segment import segment
+from service.pipeline import Pipeline
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_fd4f6e000473b793.txt"
 TEXT = SEED.read_text(encoding="utf-8")

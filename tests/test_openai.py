@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from service.fronts.cli import _model, build_parser
 from service.errors import ModelError
+from service.fronts.cli import _model, build_parser
+from service.generation.registry import server_profile
 from service.page.ingest import from_text
 from service.pipeline import Pipeline
-from service.generation.registry import server_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-newsdesk-test-7f3a9c41e2b5d608"  # the key the keyed server wants; must never be written anywhere

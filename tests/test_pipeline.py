@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from service.page import ingest
 from service.generation import prompts
-from service.pipeline import Pipeline
+from service.page import ingest
 from service.page.segment import segment
+from service.pipeline import Pipeline
 
 TEMPLATES = ("headline", "translate", "summarize", "summarize_merge", "translate_repair", "translate_term",
              "summarize_retry")

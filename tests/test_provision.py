@@ -5,8 +5,8 @@ the real file goes through the same code in CI's set-up (scripts/setup.sh -> `ne
 """
 
 import errno
-import json
 import hashlib
+import json
 import os
 import shutil
 import zipfile
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from service.generation import provision
 from service.errors import ProvisionError
+from service.generation import provision
 from service.generation.registry import Profile
 
 

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from service.page import ingest
-from service.generation import provision
 from service.chinese import cjk_share
-from service.pipeline import Pipeline
+from service.generation import provision
 from service.generation.registry import default_profile
+from service.page import ingest
+from service.pipeline import Pipeline
 
 ARTICLE = """首批企业获证 我市安全生产项目结硕果
 
@@ -64,7 +64,6 @@ def test_llama_cpp_reads_the_same_token_ids_as_transformers():
     same GGUF's tokenizer and template: the token ids of the prompts must be the same."""
     from transformers import AutoTokenizer
 
-    from service.generation import prompts
     from service.generation.backends import load
 
     profile = default_profile()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from service.page import ingest
-from service.output import outputs
 from service.errors import InputError
-from service.pipeline import attach_document_flags
+from service.output import outputs
+from service.page import ingest
 from service.page.segment import segment
+from service.pipeline import attach_document_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ("江南街道开展视察\n\n本报讯 12月23日,江南街道开展民生实事项目推进视察,25家企业参加。\n"

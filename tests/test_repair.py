@@ -14,8 +14,8 @@ import sqlite3
 import pytest
 
 from service.faithfulness import checks
-from service.generation.backends import Generation
 from service.fronts.cli import main
+from service.generation.backends import Generation
 from service.page.ingest import from_text
 from service.pipeline import Pipeline
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.page.segment import SKIP_KINDS, parse_people, repair_lines, segment
+from service.page.segment import SKIP_KINDS, join_lines, parse_people, segment
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "000_fd4f6e000473b793.txt"
@@ -66,7 +66,7 @@ def test_seed_bylines_and_people_with_roles(seed_items):
 
 def test_seed_joins_made_and_not_made(seed_items):
     text = SEED.read_text(encoding="utf-8")
-    joins = {j for b in repair_lines(text) for j in b.joins}
+    joins = {j for b in join_lines(text) for j in b.joins}
     assert joins == set(gold_of(SEED)["joins"])  # the six column breaks, nothing else
     first = seed_items[0]
     # 全 | 员参与 and 政府 | 赋能 are joined into their paragraphs, without anything between the halves
@@ -112,7 +112,7 @@ def test_repair_only_removes_line_breaks(page):
     """Every character of every block is the character at its original offset: no space (or anything else)
     is ever inserted between Chinese characters, nothing is reordered or dropped inside a line."""
     text = page.read_text(encoding="utf-8")
-    for b in repair_lines(text):
+    for b in join_lines(text):
         assert all(text[b.orig(k)] == c for k, c in enumerate(b.text))
         for j in b.joins:
             assert text[j - 1] in "\n \t\u3000"  # a join is at a line start
@@ -123,7 +123,7 @@ def test_repair_only_removes_line_breaks(page):
 @pytest.mark.parametrize("page", ALL_PAGES, ids=lambda p: p.stem)
 def test_repair_never_joins_a_headline_to_a_body_paragraph(page):
     text = page.read_text(encoding="utf-8")
-    starts = {b.start: b for b in repair_lines(text)}
+    starts = {b.start: b for b in join_lines(text)}
     items = [x for g in gold_of(page)["items"] for x in (g, *g.get("items", [])) if x["kind"] not in SKIP_KINDS]
     for g in items:
         for h in filter(None, [g.get("kicker", ""), g["headline"], *g["subheads"]]):
@@ -138,20 +138,20 @@ def test_repair_keeps_paragraph_breaks(page):
     is not a layout break stays a break."""
     text = page.read_text(encoding="utf-8")
     gold = gold_of(page)
-    joins = {j for b in repair_lines(text) for j in b.joins}
+    joins = {j for b in join_lines(text) for j in b.joins}
     assert not joins - set(gold["joins"])
 
 
 def test_joins_do_not_insert_spaces_between_chinese_characters():
     text = "据悉,试点企业逐步构建起自下而上、上下结合、全\n\n员参与的新格局。\n"
-    (b,) = repair_lines(text)
+    (b,) = join_lines(text)
     assert b.text == "据悉,试点企业逐步构建起自下而上、上下结合、全员参与的新格局。"
 
 
 def test_paragraphs_on_consecutive_lines_stay_apart():
     text = ("本报讯(记者 张三)近日,全市安全生产工作会议召开。\n会议总结了去年的工作,部署了今年的任务。\n"
             "与会人员还参观了示范企业。\n")
-    blocks = repair_lines(text)
+    blocks = join_lines(text)
     assert len(blocks) == 3 and not any(b.joins for b in blocks)
 
 

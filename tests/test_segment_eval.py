@@ -33,7 +33,7 @@ def gold_file(page: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def result():
-    return segeval.evaluate(segeval.pages_with_gold(GOLD), GOLD)
+    return segeval.score_pages(segeval.pages_with_gold(GOLD), GOLD)
 
 
 def test_every_page_in_corpus_has_gold():

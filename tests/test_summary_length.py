@@ -12,11 +12,11 @@ import json
 
 import pytest
 
-from service.faithfulness import checks
 from service.chinese import as_prose
-from service.generation.generate import Role
-from service.generation.backends import Generation
+from service.faithfulness import checks
 from service.fronts.cli import main
+from service.generation.backends import Generation
+from service.generation.generate import Role
 from service.page.ingest import from_text
 from service.pipeline import Pipeline
 

@@ -28,12 +28,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from service.output import render
 from service.faithfulness.checks import tally
 from service.fronts.cli import build_parser
-from service.output.outputs import issue_report, to_jsonl, to_markdown
-from service.page.segment import SKIP_KINDS, segment
 from service.fronts.ui import WebUI, safe_name
+from service.output import render
+from service.output.outputs import fact_report, to_jsonl, to_markdown
+from service.page.segment import SKIP_KINDS, segment
 
 # gr.Warning outside a browser session becomes a UserWarning carrying the message the user would see
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:gradio.helpers")
@@ -197,7 +197,7 @@ def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_pat
     report = json.loads(report.read_text(encoding="utf-8"))
     run = report.pop("run")  # what made the set, as newsdesk batch writes it
     assert (run["model"], run["prompt_version"]) == (records[0]["model"], records[0]["prompt_version"])
-    assert report == issue_report("three_items", records)
+    assert report == fact_report("three_items", records)
     for r in records:  # the card shows the record's outputs
         assert render.esc(r["summary"]) in final
         assert all(render.esc(p) in final for p in r["translation"].split("\n\n"))
@@ -282,9 +282,9 @@ def test_stopping_a_run_frees_the_model(tiny_chat, seed_text):
     batch in flight instead of generating the rest for nobody."""
     import threading
 
+    from service.fronts.ui import stream
     from service.page.ingest import from_text
     from service.pipeline import Pipeline
-    from service.fronts.ui import stream
 
     pipe = Pipeline(tiny_chat, cache_path=None, batch_size=1, log=lambda m: None)
     doc = from_text(seed_text, "stop-me")

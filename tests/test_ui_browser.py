@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from service.output.outputs import issue_report, to_markdown
+from service.output.outputs import fact_report, to_markdown
 from service.page.segment import SKIP_KINDS, segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +191,7 @@ def test_paste_seed_page_run_cards_and_downloads(server, browser, seed_text, tmp
     assert report.name == "seed_page.report.json"
     report = json.loads(report.read_text(encoding="utf-8"))
     assert report.pop("run")["prompt_version"] == records[0]["prompt_version"]  # what made the set, as batch says
-    assert report == issue_report("seed_page", records)
+    assert report == fact_report("seed_page", records)
     ctx.close()
 
 

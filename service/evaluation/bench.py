@@ -35,7 +35,6 @@ from service.errors import InputError, NewsdeskError
 from service.generation.registry import REPO_ROOT
 
 
-
 def results_dir() -> Path:
     """Where `newsdesk bench` writes its figures: NEWSDESK_RESULTS_DIR; else bench/results of the source checkout
     newsdesk runs from; else ./bench-results (an installed newsdesk writes nothing next to its package)."""

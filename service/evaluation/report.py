@@ -19,7 +19,7 @@ from service.output.outputs import atomic_write
 SKIP_ITEM = {"key", "flags", "facts", "numbers_not_in_source", "source_length"}
 
 
-def fmt(v) -> str:
+def cell(v) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool):
@@ -53,7 +53,7 @@ def main_metric(result: dict) -> str:
 
 
 def corpus_rows(result: dict) -> list[tuple[str, str]]:
-    rows = [(k, fmt(v)) for k, v in result["corpus"].items()]
+    rows = [(k, cell(v)) for k, v in result["corpus"].items()]
     return rows
 
 
@@ -71,10 +71,10 @@ def item_rows(result: dict, compact: bool = False) -> tuple[list[str], list[list
     head = ["item", *(SHORT.get(c, c) if compact else c for c in cols), "flags"]
     rows = []
     for it in result["items"]:
-        extra = fmt(it.get("flags")) if it.get("flags") else ""
+        extra = cell(it.get("flags")) if it.get("flags") else ""
         if it.get("numbers_not_in_source"):
-            extra = (extra + "; " if extra else "") + "numbers not in source: " + fmt(it["numbers_not_in_source"])
-        rows.append([it["key"], *((f"{v:.{1 if abs(v) >= 10 else 2}f}" if compact and isinstance(v, float) else fmt(v))
+            extra = (extra + "; " if extra else "") + "numbers not in source: " + cell(it["numbers_not_in_source"])
+        rows.append([it["key"], *((f"{v:.{1 if abs(v) >= 10 else 2}f}" if compact and isinstance(v, float) else cell(v))
                                   for v in (it.get(c) for c in cols)), extra])
     return head, rows
 

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.page.segment import SKIP_KINDS, repair_lines, segment
+from service.page.segment import SKIP_KINDS, join_lines, segment
 
 FIELDS = ("dateline", "byline", "people")
 
@@ -171,7 +171,7 @@ def score_page(text: str, gold: dict, pred: list[dict] | None = None) -> Counts:
     g_furn = [tuple(it["span"]) for it in gold["items"] if it["kind"] in SKIP_KINDS]
     breaks = _line_breaks(text, g_furn)
     gold_joins = set(gold.get("joins", []))
-    pred_joins = {j for b in repair_lines(text) for j in b.joins}
+    pred_joins = {j for b in join_lines(text) for j in b.joins}
     for s in breaks:
         should, made = s in gold_joins, s in pred_joins
         c.breaks += 1
@@ -216,7 +216,7 @@ def pages_with_gold(gold_dir: Path) -> list[Path]:
     return out
 
 
-def evaluate(pages: list[Path], gold_dir: Path) -> dict:
+def score_pages(pages: list[Path], gold_dir: Path) -> dict:
     from service.page.ingest import read_file
 
     result = {"pages": [], "overall": None}

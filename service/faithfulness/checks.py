@@ -19,14 +19,14 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from service.faithfulness import facts as F
-from service.page import ocr
 from service.chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
+from service.faithfulness import facts as F
+from service.faithfulness.glossary import Glossary, normalise_en
+from service.faithfulness.newsstyle import Match, find_formulas, unsupported_agents
 from service.flags import flag
 from service.generation.generate import Draft, Job, Role
-from service.faithfulness.glossary import Glossary, normalise_en
+from service.page import ocr
 from service.page.names import find_people, name_variants, pinyin_name
-from service.faithfulness.newsstyle import Match, find_formulas, unsupported_agents
 from service.page.segment import Item
 
 # where an English sentence ends: . ! ? (and a closing quote or bracket) before a space and a capital, digit or quote
@@ -299,7 +299,7 @@ def _zh_len(text: str) -> int:
     return len(CJK.findall(text)) + len(re.findall(r"\d+", text))
 
 
-def _short(zh: str, en: str, start: int = -1, end: int = -1) -> list[Finding]:
+def _omission(zh: str, en: str, start: int = -1, end: int = -1) -> list[Finding]:
     n = _zh_len(zh)
     if n >= OMISSION_MIN and len(en.strip()) < OMISSION_RATIO * n:
         return [Finding("omission", "omission", zh.strip(), start, end, expected=f"{n} Chinese characters",
@@ -318,8 +318,8 @@ def omissions(source: str, english: str) -> list[Finding]:
         offset += len(sentence)
     en = [e for e in _EN_SENTENCE_END.split(english.strip()) if e.strip()]
     if len(zh) > 1 and len(en) == len(zh):
-        return [f for (start, z), e in zip(zh, en) for f in _short(z, e, start, start + len(z))]
-    return _short(source, english)
+        return [f for (start, z), e in zip(zh, en) for f in _omission(z, e, start, start + len(z))]
+    return _omission(source, english)
 
 
 def _alike(fact: F.Fact, n: F.EnglishNumber) -> bool:

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.faithfulness import facts as F
 from service.data import shipped
+from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
 from service.page.names import pinyin_place
 

@@ -21,10 +21,10 @@ answers fill them in (`Draft.filled`), each use flagged `term_filled`.
 
 from __future__ import annotations
 
-from service.faithfulness import checks
-from service.generation import prompts
-from service.faithfulness import facts as F
 from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
+from service.faithfulness import checks
+from service.faithfulness import facts as F
+from service.generation import prompts
 from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage
 from service.page.segment import Item
 
@@ -71,8 +71,9 @@ class Repair:
         lines = lines[:MAX_NOTES]
         return ("Use these English renderings:\n" + "".join(f"- {x}\n" for x in lines)) if lines else ""
 
-    def hints(self, item: Item, source: str) -> dict:
-        """Template values for a first translation (Generator `hints`)."""
+    def prompt_values(self, item: Item, source: str) -> dict:
+        """Template values for a first translation (Generator `prompt_values`): the passage with its facts, names
+        and terms pre-rendered in place (`text`), and the renderings that cannot be written in place (`notes`)."""
         return {"text": self.prerender(item, source), "notes": self.notes(source)}
 
     # --- the follow-up ----------------------------------------------------------------------------------

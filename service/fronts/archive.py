@@ -30,8 +30,8 @@ from pathlib import Path
 
 from service import __version__
 from service.errors import NewsdeskError
-from service.page.ingest import DEFAULT_MAX_BYTES, Document, read_file
 from service.output.outputs import atomic_write, issue_files, recover, write_set
+from service.page.ingest import DEFAULT_MAX_BYTES, Document, read_file
 
 SUMMARY = "archive-summary.json"
 FIELDS = ("name", "status", "seconds", "items", "flags", "generated", "cached", "files", "error", "actor")
@@ -243,9 +243,8 @@ def run_archive(in_dir: str | Path, out_dir: str | Path, *, settings: dict, addr
 
 
 def _run_pool(ray, rows, settings, n_actors, cpus, threads, per_actor, out_dir, results, log) -> None:
-    from tqdm import tqdm
-
     import ray.data  # configures its loggers on import: quieten them after it
+    from tqdm import tqdm
 
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # its start/finish lines; our bar says the progress
     ctx = ray.data.DataContext.get_current()

@@ -103,7 +103,7 @@ def cmd_batch(args) -> int:
     or the run failed (bad options, no readable input, the model)."""
     from tqdm import tqdm
 
-    from service.output.outputs import issue_report, report_path, write_issue
+    from service.output.outputs import fact_report, report_path, write_issue
     from service.pipeline import Pipeline
 
     # everything that can be checked is checked before the model loads
@@ -154,7 +154,7 @@ def cmd_batch(args) -> int:
         written += 1
         n_flags = sum(len(r["flags"]) for r in records)
         st = pipe.generator.stats
-        c = issue_report(doc.name, records)["facts"]
+        c = fact_report(doc.name, records)["facts"]
         print(f"{doc.path}: {len(records)} items -> {jsonl}, {md}, {report_path(args.out, doc.name)} ({n_flags} "
               f"flags; facts: {c['checked']} checked, {c['verified']} verified, {c['repaired']} repaired, "
               f"{c['flagged']} flagged; {st['generated']} generated, {st['cached']} from cache)")
@@ -213,8 +213,8 @@ def _print_item(it, indent: str = "") -> None:
 
 
 def cmd_serve(args) -> int:
-    from service.pipeline import Pipeline
     from service.fronts.ui import launch
+    from service.pipeline import Pipeline
 
     pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
@@ -227,8 +227,8 @@ def cmd_serve(args) -> int:
 
 
 def cmd_segment(args) -> int:
-    from service.pipeline import attach_document_flags
     from service.page.segment import segment
+    from service.pipeline import attach_document_flags
 
     doc = read_file(args.file, max_bytes=args.max_bytes)
     items = segment(doc.text)
@@ -242,8 +242,7 @@ def cmd_segment(args) -> int:
 
 
 def cmd_segment_eval(args) -> int:
-    from service.evaluation.segeval import evaluate, gold_path, pages_with_gold
-
+    from service.evaluation.segeval import gold_path, pages_with_gold, score_pages
     from service.generation.registry import REPO_ROOT
 
     gold_dir = Path(args.gold) if args.gold else REPO_ROOT / "corpus" / "gold"
@@ -255,7 +254,7 @@ def cmd_segment_eval(args) -> int:
     missing = [str(gold_path(p, gold_dir)) for p in pages if not gold_path(p, gold_dir).is_file()]
     if missing:
         raise NewsdeskError(f"no gold annotation for: {', '.join(missing)}")
-    res = evaluate(pages, gold_dir)
+    res = score_pages(pages, gold_dir)
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=2))
         return 0

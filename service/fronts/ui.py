@@ -44,12 +44,12 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from service.page import ingest
-from service.output import render
 from service.data import shipped
 from service.errors import InputError, NewsdeskError
 from service.generation.generate import SUMMARY_LENGTHS
+from service.output import render
 from service.output.outputs import pid_alive, report_path, umask, write_issue
+from service.page import ingest
 
 ACCEPTED_UPLOADS = (".txt",)
 CONCURRENT_RUNS = 8  # runs generating at once

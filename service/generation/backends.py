@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 
-from service.generation import prompts
 from service.errors import ModelError
+from service.generation import prompts
 from service.generation.registry import Profile
 from service.generation.scheduler import Generation, Request, Scheduler
 

@@ -16,8 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from service.generation.backends import Generation
 from service.errors import NewsdeskError
+from service.generation.backends import Generation
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (

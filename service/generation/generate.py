@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from service.page import ocr
+from service.chinese import as_prose, fill_in, split_clauses, split_sentences
 from service.generation.backends import Backend, Generation
 from service.generation.cache import Cache, make_key
-from service.chinese import as_prose, fill_in, split_clauses, split_sentences
+from service.page import ocr
 from service.page.headlines import KICKER, MAIN, PHOTO_LABEL, SUBHEAD, HeadPart, heading_parts
 from service.page.segment import Item
 
-HINTS_TOKENS = 64  # room kept in a translation prompt for hints (renderings of the passage's facts and terms)
+PRERENDER_TOKENS = 64  # room kept in a translation prompt for the pre-rendered facts and terms of its passage
 SUMMARY_MAX_NEW = 320  # tokens: 2-4 Chinese sentences fit in about 150
 SUMMARY_INPUT_MAX = 3000  # tokens of article per summary request, well inside a 32k context
 MAX_MERGE_ROUNDS = 3
@@ -214,19 +214,19 @@ def ocr_notes(item: Item, text: str) -> str:
 
 
 Followup = Callable[[Draft, "Generator"], list[Job]]
-# Extra template values for a translation job (headline or body chunk) of a chat model: hints(item, source) ->
+# Extra template values for a translation job (headline or body chunk) of a chat model: prompt_values(item, source) ->
 # e.g. {"notes": ..., "text": ...}; see service/faithfulness/repair.py.
-Hints = Callable[[Item, str], dict]
+PromptValues = Callable[[Item, str], dict]
 
 
 class Generator:
     def __init__(self, translator: Backend, summarizer: Backend | None = None, *, cache: Cache | None = None,
-                 chunk_tokens: int = 200, hints: Hints | None = None, summary_length: str = "standard"):
+                 chunk_tokens: int = 200, prompt_values: PromptValues | None = None, summary_length: str = "standard"):
         if summary_length not in SUMMARY_LENGTHS:
             raise ValueError(f"summary length {summary_length!r}: choose {' or '.join(SUMMARY_LENGTHS)}")
         self.summary_length = SUMMARY_LENGTHS[summary_length]
         self.backends = {"translate": translator, "summarize": summarizer or translator}
-        self.hints = hints if translator.follows_instructions else None
+        self.prompt_values = prompt_values if translator.follows_instructions else None
         self.cache = cache or Cache(None)
         self.chunk_tokens = chunk_tokens
         self.stats: dict = {}
@@ -264,8 +264,8 @@ class Generator:
         """Longest source chunk (tokens) so that prompt + chunk + its translation fit in the context."""
         b = self.backends["translate"]
         room = b.context_tokens - self._overhead_tokens("translate", "translate") - 32
-        if self.hints:
-            room -= HINTS_TOKENS
+        if self.prompt_values:
+            room -= PRERENDER_TOKENS
         return max(8, min(self.chunk_tokens, room // 3))
 
     def summary_budget(self) -> int:
@@ -303,7 +303,7 @@ class Generator:
             max_new: int | None = None, passage: Passage = SUMMARY_PASSAGE, **values: str) -> Job:
         template = template or self.template_for(role)
         values.setdefault("text", source)
-        values.setdefault("notes", "")  # the summary templates' OCR notes; a translation job's hints set their own
+        values.setdefault("notes", "")  # the summary templates' OCR notes (a translation job's prompt values have some)
         tid, rendered = self.render(task, template, **values)
         b = self.backends[task]
         ids = b.encode(rendered)
@@ -322,13 +322,13 @@ class Generator:
             for k, part in enumerate(d.heading):
                 label = PHOTO_LABEL if item.kind == "photo" and part.role == MAIN else part.label
                 d.jobs.append(self.job(item, Role.HEADLINE, (k,), "translate", part.zh, part=label,
-                                       passage=Passage("headline", k), **self._hints(item, part.zh)))
+                                       passage=Passage("headline", k), **self._prompt_values(item, part.zh)))
         budget = self.translate_budget()
         for p, para in enumerate(item.paragraphs if Role.TRANSLATE in roles else ()):
             offset = 0
             for c, piece in enumerate(self.chunk(para, budget)):
                 d.jobs.append(self.job(item, Role.TRANSLATE, (p, c), "translate", piece,
-                                       passage=Passage("translation", p, offset), **self._hints(item, piece)))
+                                       passage=Passage("translation", p, offset), **self._prompt_values(item, piece)))
                 offset += len(piece)
         body = "\n".join(item.paragraphs)
         if body.strip() and Role.SUMMARY in roles:
@@ -339,8 +339,8 @@ class Generator:
                                        notes=ocr_notes(item, part), max_new=SUMMARY_MAX_NEW))
         return d
 
-    def _hints(self, item: Item, source: str) -> dict:
-        return self.hints(item, source) if self.hints else {"notes": ""}
+    def _prompt_values(self, item: Item, source: str) -> dict:
+        return self.prompt_values(item, source) if self.prompt_values else {"notes": ""}
 
     def _summary_parts(self, item: Item) -> list[str]:
         budget = self.summary_budget()

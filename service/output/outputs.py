@@ -174,7 +174,7 @@ def _flag_line(f: dict) -> str:
     return f"> ⚠ **{f['kind']}** · {part}{where}: {f['message']}"
 
 
-def issue_report(issue: str, records: list[dict]) -> dict:
+def fact_report(issue: str, records: list[dict]) -> dict:
     """What the fact checks found in one issue: totals, by where (headline / translation / summary) and by
     category (number / name / term / extra_number), per article, and the flags by kind."""
     facts = [f for r in records for f in r.get("facts", [])]
@@ -204,12 +204,12 @@ def _counts_line(c: dict) -> str:
 
 
 def to_markdown(issue: str, records: list[dict], report: dict | None = None) -> str:
-    """The bilingual Markdown of an issue; `report`: its `issue_report`, when the caller has it already."""
+    """The bilingual Markdown of an issue; `report`: its `fact_report`, when the caller has it already."""
     lines = [f"# {issue}", ""]
     if records:
         r0 = records[0]
         lines += [f"*{len(records)} items · model {r0['model']} · prompts {r0['prompt_version']}*", ""]
-        rep = report or issue_report(issue, records)
+        rep = report or fact_report(issue, records)
         lines += ["## Fact check", "", f"Numbers, dates, names and glossary terms: {_counts_line(rep['facts'])}.",
                   "", "| # | article | checked | verified | repaired | flagged | flags |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {a['index'] + 1} | {_cell(a['headline_en'] or a['headline'])} | {a['checked']} | {a['verified']} | "
@@ -252,7 +252,7 @@ def issue_files(issue: str, records: list[dict], run: dict | None = None, stem: 
     """The texts of an issue's three files, by file name (`stem`, default the issue name). `run` (what produced
     them: model, runtime, prompt versions, the source's sha256) goes into the report as `run`; `newsdesk archive`
     reads it to skip sets that are current."""
-    report = issue_report(issue, records)
+    report = fact_report(issue, records)
     if run is not None:
         report["run"] = run
     stem = stem or issue

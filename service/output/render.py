@@ -28,7 +28,7 @@ def esc(x) -> str:
     return html.escape(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False), quote=True)
 
 
-def _short(x, n: int = 160) -> str:
+def _clip(x, n: int = 160) -> str:
     s = x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
     return s if len(s) <= n else s[: n - 1] + "…"
 
@@ -46,11 +46,11 @@ def flag_html(f: dict, source: str | None = None) -> str:
     if span and len(span) == 2:
         where = f"chars {span[0]}–{span[1]}"
         if source is not None and 0 <= span[0] < span[1] <= len(source):
-            where += f': “<span lang="zh">{esc(_short(source[span[0]:span[1]], 60))}</span>”'
+            where += f': “<span lang="zh">{esc(_clip(source[span[0]:span[1]], 60))}</span>”'
         parts.append(f'<span class="nd-flag-where">{where}</span>')
     for key in ("expected", "found"):
         if f.get(key) not in (None, "", []):
-            parts.append(f'<span class="nd-flag-{key}">{key}: {esc(_short(f[key]))}</span>')
+            parts.append(f'<span class="nd-flag-{key}">{key}: {esc(_clip(f[key]))}</span>')
     return (f'<div class="nd-flag nd-{esc(sev)}" role="note" data-kind="{esc(f.get("kind", ""))}" '
             f'data-severity="{esc(sev)}">' + " · ".join(parts) + "</div>")
 
@@ -233,7 +233,7 @@ def card(rec: dict, source: str | None = None) -> str:
              "</section></div>")
     extra = {k: v for k, v in rec.items() if k not in _SHOWN}
     if extra:
-        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_short(v, 600))}</td></tr>" for k, v in extra.items())
+        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_clip(v, 600))}</td></tr>" for k, v in extra.items())
         h.append(f'<details class="nd-extra"><summary>More fields</summary><table>{rows}</table></details>')
     h.append("</article>")
     return "".join(h)

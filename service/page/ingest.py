@@ -23,8 +23,8 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from service.chinese import cjk_share
-from service.flags import flag
 from service.errors import InputError
+from service.flags import flag
 
 DEFAULT_MAX_BYTES = 2_000_000  # a whole 24-page county daily is about 300 KB of text
 # pasted text (web UI): about six dense pages; the embedded model takes ~4 min a page on 2 cores

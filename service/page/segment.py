@@ -2,7 +2,7 @@
 
 Two steps, both keeping character offsets into the original text:
 
-1. `repair_lines` turns lines into paragraphs (`Block`s). It joins a line to the next one when the break was made
+1. `join_lines` turns lines into paragraphs (`Block`s). It joins a line to the next one when the break was made
    by the layout (a column break in the middle of a sentence, or a hard-wrapped column) and keeps real paragraph
    breaks. It only removes line breaks and the spaces around them: it never inserts, changes or reorders
    characters, so `Block.orig(k)` maps every character back to the file. Page furniture (headers and footers with
@@ -26,9 +26,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from service.page import ocr
 from service.chinese import UNIFIED, jieba
 from service.flags import flag
+from service.page import ocr
 from service.page.names import Person, parse_people  # noqa: F401  (parse_people: part of this module's interface)
 
 SKIP_KINDS = frozenset({"furniture"})
@@ -570,7 +570,7 @@ def _rejoin_weak_heads(blocks: list[Block], lay: _Layout) -> list[Block]:
     return blocks
 
 
-def repair_lines(text: str) -> list[Block]:
+def join_lines(text: str) -> list[Block]:
     lines = _lines(text)
     lay = _layout(lines)
     blocks: list[Block] = []
@@ -629,7 +629,7 @@ class _Group:
 def segment(text: str, ocr_fix: bool = True) -> list[Item]:
     """The items of a page, in page order, each with its flags: the layout's, then the OCR step's (ocr.py), which
     also corrects the text the model reads where the page's evidence is strong (`ocr_fix=False`: flags only)."""
-    blocks = repair_lines(text)
+    blocks = join_lines(text)
     roles = [_role(b) for b in blocks]
     unpunctuated = _unpunctuated(blocks, roles)
     if roles.count("head") > 1 and all(r in ("head", "furniture") for r in roles) and not unpunctuated:
