@@ -177,10 +177,11 @@ class Pipeline:
 
     # the whole flow ----------------------------------------------------------------------------------
     def run(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None, *,
-            caller: object = None) -> Iterator[dict]:
+            caller: object = None, items: list[Item] | None = None) -> Iterator[dict]:
         """Records as articles finish. `caller` names this run in the models' generation queues (default: a new
-        one per run); `cancel(caller)` from another thread drops its queued jobs."""
-        items = self.preprocess(doc)
+        one per run); `cancel(caller)` from another thread drops its queued jobs. `items`: the page as
+        `preprocess(doc)` read it, when the caller has it already (the UI shows the cards first)."""
+        items = self.preprocess(doc) if items is None else items
         followups = [self.repair.followup, self.repair.summary_followup] if self.repair else []
         for d in self.generator.run(items, followups=followups, progress=progress, caller=caller):
             yield self.postprocess(doc, d)

@@ -169,15 +169,19 @@ def pipe(tiny_chat):
     return Pipeline(tiny_chat, cache_path=None, log=lambda m: None)
 
 
-def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_path):
+def test_page_streams_cards_then_writes_the_batch_files(pipe, seed_text, tmp_path, monkeypatch):
     """Tiny model. The page event shows placeholders first, then one more finished card per record, then the
-    files `newsdesk batch` writes for the same records."""
+    files `newsdesk batch` writes for the same records; the page is read (segmented) once."""
     items = segment(seed_text)
     text = seed_text[items[1].span[0]:items[3].span[1]]  # three items
     expected = [it.headline for it in articles(text)]
     assert len(expected) == 3
     ui = WebUI(pipe, workdir=tmp_path / "ui")
+    reads = []
+    real_preprocess = type(pipe).preprocess
+    monkeypatch.setattr(type(pipe), "preprocess", lambda self, doc: reads.append(doc.name) or real_preprocess(self, doc))
     updates = list(ui.page(text, "three items", None))
+    assert reads == ["three_items"]
     cards = [u[1] for u in updates if isinstance(u[1], str)]
     done = [int(re.search(r'data-done="(\d+)"', c).group(1)) for c in cards]
     assert done[0] == 0 and cards[0].count("nd-pending") == 3  # placeholders before any generation

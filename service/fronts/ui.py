@@ -125,8 +125,9 @@ class _Stopped(Exception):
     """Raised inside the pipeline's progress callback when the session stopped or left."""
 
 
-def stream(pipe, doc: ingest.Document) -> Iterator[tuple[str, dict]]:
-    """Run `pipe.run(doc)` in a worker thread; yield ("progress", stats) and ("record", record) as they come.
+def stream(pipe, doc: ingest.Document, items: list | None = None) -> Iterator[tuple[str, dict]]:
+    """Run `pipe.run(doc)` in a worker thread (on `items`, the page as already read, when given); yield
+    ("progress", stats) and ("record", record) as they come.
 
     Closing this iterator (Stop button, closed tab) cancels this run's queued and running jobs (finished ones are
     cached), so a left session does not keep the model busy; other sessions' jobs go on."""
@@ -141,7 +142,7 @@ def stream(pipe, doc: ingest.Document) -> Iterator[tuple[str, dict]]:
 
     def work() -> None:
         try:
-            for rec in pipe.run(doc, progress, caller=caller):
+            for rec in pipe.run(doc, progress, caller=caller, items=items):
                 events.put(("record", rec))
                 if stop.is_set():
                     return
@@ -450,7 +451,7 @@ class WebUI:
                    hidden, hidden, hidden, run_dir)
             for line in self._waiting(ticket):
                 yield _status(line), gr.skip(), hidden, hidden, hidden, run_dir
-            for kind, value in stream(pipe, doc):
+            for kind, value in stream(pipe, doc, items):  # the page is read once
                 if kind == "progress":
                     yield _status(_progress_line(value, len(items))), gr.skip(), hidden, hidden, hidden, run_dir
                 else:
@@ -536,7 +537,7 @@ class WebUI:
                 records: list[dict] = []
                 head = f"file {n} of {len(docs)}: {upload}"
                 yield _status([*lines, head + " …"]), None, str(out)
-                for kind, value in stream(pipe, doc):
+                for kind, value in stream(pipe, doc, items):  # the page is read once
                     if kind == "record":
                         records.append(value)
                     else:

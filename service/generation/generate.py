@@ -47,11 +47,13 @@ class Role(StrEnum):
 
 
 class Stage(StrEnum):
-    """Where one follow-up of an article stands (`Draft.stages`, keyed by the follow-up's name): the translation
-    follow-up goes CHECK -> REPAIR -> FILL -> DONE, the summary follow-up CHECK -> RETRY -> DONE (service/faithfulness/repair.py);
-    a stage with nothing to do passes straight on."""
+    """Where one follow-up of an article stands (`Draft.stages`, keyed by the follow-up's name): "merge" (a long
+    article's part summaries, Generator.merge_summaries) goes CHECK -> MERGE (rounds) -> DONE, "translation"
+    CHECK -> REPAIR -> FILL -> DONE and "summary" CHECK -> RETRY -> DONE (service/faithfulness/repair.py); a stage
+    with nothing to do passes straight on."""
 
     CHECK = "check"  # the first attempts are in: check them
+    MERGE = "merge"  # a round of merging a long article's part summaries is out
     REPAIR = "repair"  # re-translations of the passages that failed a check are out
     FILL = "fill"  # the look-up of the words left in Chinese is out
     RETRY = "retry"  # a summary that broke a rule is being written again
@@ -355,9 +357,11 @@ class Generator:
         return parts
 
     def merge_summaries(self, d: Draft, _gen: "Generator") -> list[Job]:
-        """Long articles: merge the part summaries (in rounds, if even they are too long for one request)."""
+        """Long articles: merge the part summaries (in rounds, if even they are too long for one request).
+        Stages (`Draft.stages["merge"]`): CHECK -> MERGE (a round of merged part summaries is out) -> DONE (the
+        merge job is out, or the parts stay unmerged); the round is the level in a part's `seq`."""
         parts = d.of(Role.SUMMARY_PART)
-        if not parts or d.of(Role.MERGE):
+        if not parts or d.stages.get("merge") == Stage.DONE:
             return []
         level = max(j.seq[0] for j in parts)
         texts = [as_prose(j.result.text) for j in parts if j.seq[0] == level]
@@ -365,6 +369,7 @@ class Generator:
         budget = self.summary_budget()
         count = self.backends["summarize"].count_tokens
         if count(joined) <= budget:
+            d.stages["merge"] = Stage.DONE
             return [self.job(d.item, Role.MERGE, (0,), "summarize", joined, headline=d.item.headline,
                              max_new=SUMMARY_MAX_NEW)]
         # the model does not shorten enough (a part summary alone is over the budget, which no prompt can take,
@@ -372,6 +377,7 @@ class Generator:
         if len(texts) == 1 or level >= MAX_MERGE_ROUNDS or any(count(t) > budget for t in texts):
             d.jobs.append(Job(d.item.index, Role.MERGE, (0,), "summarize", joined, "none", None, 0,
                               result=Generation(joined, 0, True, 0.0)))
+            d.stages["merge"] = Stage.DONE
             return []
         groups: list[str] = []
         for t in texts:
@@ -379,6 +385,7 @@ class Generator:
                 groups[-1] += "\n" + t
             else:
                 groups.append(t)
+        d.stages["merge"] = Stage.MERGE
         return [self.job(d.item, Role.SUMMARY_PART, (level + 1, k), "summarize", g, template="summarize_merge",
                          headline=d.item.headline, max_new=SUMMARY_MAX_NEW) for k, g in enumerate(groups)]
 
