@@ -537,7 +537,7 @@ class WebUI:
                 records: list[dict] = []
                 head = f"file {n} of {len(docs)}: {upload}"
                 yield _status([*lines, head + " …"]), None, str(out)
-                for kind, value in stream(pipe, doc, items):  # the page is read once
+                for kind, value in stream(pipe, doc):
                     if kind == "record":
                         records.append(value)
                     else:
