@@ -177,13 +177,15 @@ class Pipeline:
 
     # the whole flow ----------------------------------------------------------------------------------
     def run(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None, *,
-            caller: object = None, items: list[Item] | None = None) -> Iterator[dict]:
+            caller: object = None, items: list[Item] | None = None, interactive: bool = False) -> Iterator[dict]:
         """Records as articles finish. `caller` names this run in the models' generation queues (default: a new
         one per run); `cancel(caller)` from another thread drops its queued jobs. `items`: the page as
-        `preprocess(doc)` read it, when the caller has it already (the UI shows the cards first)."""
+        `preprocess(doc)` read it, when the caller has it already (the UI shows the cards first). `interactive`:
+        a person waits for this run (the web UI); a short one is served before batch work."""
         items = self.preprocess(doc) if items is None else items
         followups = [self.repair.followup, self.repair.summary_followup] if self.repair else []
-        for d in self.generator.run(items, followups=followups, progress=progress, caller=caller):
+        for d in self.generator.run(items, followups=followups, progress=progress, caller=caller,
+                                    interactive=interactive):
             yield self.postprocess(doc, d)
 
     def process(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None, *,

@@ -132,9 +132,10 @@ def test_a_small_caller_is_not_stuck_behind_a_big_one(backend):
 
 
 def test_a_light_caller_runs_while_a_heavy_callers_sequences_are_held(backend):
-    """While a caller with few requests (a pasted article) shares the model with one of many (a page), the heavy
-    caller's running sequences are held, all but scheduler.BACKGROUND of them, so each step is short; holding
-    loses nothing: the held requests' answers equal those of the same requests run without the light caller."""
+    """While an interactive caller with few requests (a pasted article) shares the model with one of many (a page),
+    the heavy caller's running sequences are held, all but scheduler.BACKGROUND of them, so each step is short;
+    holding loses nothing: the held requests' answers equal those of the same requests run without the light
+    caller. A small caller that is not interactive (an archive issue's tail) holds no one."""
     from service.generation import scheduler
 
     eng = backend.engine
@@ -154,19 +155,30 @@ def test_a_light_caller_runs_while_a_heavy_callers_sequences_are_held(backend):
     try:
         reply = queue.Queue()
         heavy = [backend.request(i, 24, caller="page", reply=reply, tag=k) for k, i in enumerate(heavy_ids)]
-        light = backend.request(light_ids[0], 24, caller="paste", reply=reply, tag="paste")
+        light = backend.request(light_ids[0], 24, caller="paste", reply=reply, tag="paste", interactive=True)
         backend.scheduler.submit(heavy)
         while not any(c == "page" for s in steps for c in s):
             threading.Event().wait(0.01)
         backend.scheduler.submit([light])
         back = [reply.get(timeout=120) for _ in range(17)]
+        with_paste = [s for s in steps if "paste" in s]
+        # the same with a small caller that is not interactive: batch work shares the batch, holds no one
+        steps.clear()
+        heavy = [backend.request(i, 24, caller="issue", reply=reply, tag=k) for k, i in enumerate(heavy_ids)]
+        tail = backend.request(light_ids[0], 24, caller="tail", reply=reply, tag="tail")
+        backend.scheduler.submit(heavy)
+        while not any(c == "issue" for s in steps for c in s):
+            threading.Event().wait(0.01)
+        backend.scheduler.submit([tail])
+        [reply.get(timeout=120) for _ in range(17)]
     finally:
         eng.step = real_step
-    with_paste = [s for s in steps if "paste" in s]
     assert with_paste, "the light caller's request never ran"
     assert all(s.count("page") <= scheduler.BACKGROUND for s in with_paste), with_paste
     assert [r.tag for r in back].index("paste") < 4  # it did not wait for the page's sixteen
     assert {r.tag: r.result.text for r in back if r.caller == "page"} == alone
+    with_tail = [s for s in steps if "tail" in s]
+    assert with_tail and any(s.count("issue") > scheduler.BACKGROUND for s in with_tail), with_tail
     assert not eng.held and not eng.seqs
 
 

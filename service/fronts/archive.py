@@ -256,6 +256,16 @@ def _run_pool(ray, rows, settings, n_actors, cpus, threads, per_actor, out_dir, 
     ds = ds.map_batches(IssueWorker, fn_constructor_kwargs={"settings": settings, "threads": threads},
                         batch_size=1, compute=pool, num_cpus=cpus, batch_format="numpy")
     bar = tqdm(total=len(rows), desc="archive", unit="issue", file=sys.stderr, dynamic_ncols=True)
+    try:
+        _collect(ds, bar, out_dir, results)
+    finally:
+        bar.close()
+
+
+def _collect(ds, bar, out_dir: Path, results: dict[str, dict]) -> None:
+    """Write each issue's set as its result arrives, and count it on the bar."""
+    from tqdm import tqdm
+
     for res in ds.iter_rows():
         res = {k: (v.item() if hasattr(v, "item") else v) for k, v in res.items()}
         name = res["name"]
@@ -272,16 +282,21 @@ def _run_pool(ray, rows, settings, n_actors, cpus, threads, per_actor, out_dir, 
             tqdm.write(f"newsdesk: {name} failed: {res['error']}", file=sys.stderr)
         bar.update(1)
         bar.set_postfix_str(" ".join(f"{s} {n}" for s, n in _counts(results.values()).items()))
-    bar.close()
 
 
 def _pool_failed(e: Exception, rows, results: dict[str, dict], out_dir: Path) -> str:
     """The actor pool stopped: the issues it had not handed back are recorded as failed, with what to do (the
     finished ones are written already, their generations cached; a rerun skips them and resumes)."""
-    why = (f"the Ray actor pool stopped ({type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}). "
-           f"Issues finished before this are written under {out_dir} and skipped by a rerun; generations are "
-           "cached. Run the same command again to resume; if it stops again, give the actors more memory "
-           "(fewer --actors or --issues-per-actor) or use `newsdesk batch`.")
+    first = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
+    if any(r.get("status") == "done" for r in results.values()):
+        why = (f"the Ray actor pool stopped ({type(e).__name__}: {first}). Issues finished before this are written "
+               f"under {out_dir} and skipped by a rerun; generations are cached. Run the same command again to "
+               "resume; if it stops again, give the actors more memory (fewer --actors or --issues-per-actor) or "
+               "use `newsdesk batch`.")
+    else:  # nothing came back: more likely the actors could not start (model, settings) than a breakage mid-run
+        why = (f"the Ray actor pool stopped before any issue was done ({type(e).__name__}: {first}). If the "
+               "actors could not load the model, `newsdesk batch` on one issue with the same options shows why. "
+               "Run the same command again to resume; nothing is lost (generations are cached).")
     for row in rows:
         if row["name"] not in results:
             results[row["name"]] = {**dict.fromkeys(FIELDS, ""), "name": row["name"], "status": "failed", "error": why}

@@ -142,7 +142,7 @@ def stream(pipe, doc: ingest.Document, items: list | None = None) -> Iterator[tu
 
     def work() -> None:
         try:
-            for rec in pipe.run(doc, progress, caller=caller, items=items):
+            for rec in pipe.run(doc, progress, caller=caller, items=items, interactive=True):
                 events.put(("record", rec))
                 if stop.is_set():
                     return

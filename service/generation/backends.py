@@ -76,9 +76,10 @@ class Backend:
         return _common(self._heads[template], ids)
 
     # --- generation --------------------------------------------------------------------------------------
-    def request(self, ids: list[int], max_new: int, *, caller=None, reply=None, prefix: int = 0, tag=None) -> Request:
+    def request(self, ids: list[int], max_new: int, *, caller=None, reply=None, prefix: int = 0, tag=None,
+                interactive: bool = False) -> Request:
         limit = max(1, min(max_new, self.context_tokens - len(ids)))
-        return Request(ids, limit, caller=caller, reply=reply, prefix=prefix, tag=tag)
+        return Request(ids, limit, caller=caller, reply=reply, prefix=prefix, tag=tag, interactive=interactive)
 
     def generate(self, inputs: Sequence, max_new_tokens: Sequence[int]) -> Iterator[list[tuple[int, Generation]]]:
         """Generate for many inputs through the queue; yields (input index, Generation) pairs as they finish,

@@ -391,9 +391,11 @@ class Generator:
 
     # --- running -------------------------------------------------------------------------------------
     def run(self, items: list[Item], followups: list[Followup] = (), progress: Callable[[dict], None] | None = None,
-            *, caller: object = None, roles: frozenset[str] | set[str] | None = None) -> Iterator[Draft]:
+            *, caller: object = None, roles: frozenset[str] | set[str] | None = None,
+            interactive: bool = False) -> Iterator[Draft]:
         """Yield each article's Draft as soon as all its jobs (and follow-ups) are done. Jobs go to the models'
-        generation queues as `caller` (default: this run); closing the iterator cancels what is still queued."""
+        generation queues as `caller` (default: this run); closing the iterator cancels what is still queued.
+        `interactive`: a person waits (the web UI), so a short run may be served first (generation/scheduler.py)."""
         drafts = {it.index: self.plan(it, roles or ROLES) for it in items}
         hooks = [self.merge_summaries, *followups]
         stats = {"articles": len(drafts), "done": 0, "tokens": 0, "prompt_tokens": 0, "shared_prompt_tokens": 0,
@@ -417,8 +419,8 @@ class Generator:
             for task, js in todo.items():
                 b = self.backends[task]
                 js.sort(key=lambda j: -len(j.ids))  # longest first: short ones fill in as long ones finish
-                b.scheduler.submit([b.request(j.ids, j.max_new, caller=caller, reply=reply, prefix=j.prefix, tag=j)
-                                    for j in js])
+                b.scheduler.submit([b.request(j.ids, j.max_new, caller=caller, reply=reply, prefix=j.prefix, tag=j,
+                                              interactive=interactive) for j in js])
                 in_flight += len(js)
 
         def settle(d: Draft) -> bool:

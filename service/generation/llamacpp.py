@@ -106,6 +106,11 @@ class LlamaEngine:
         L = import_llama()
         self.L = L
         _quiet(L)
+        streams = 2 * capacity + MAX_PREFIXES  # running + held sequences, and the shared prefixes
+        most = L.llama_max_parallel_sequences()  # llama.cpp's LLAMA_MAX_SEQ: sequence ids per context
+        if streams > most:
+            raise ModelError(f"--batch-size {capacity} is more than the llama.cpp runtime can run: at most "
+                             f"{(most - MAX_PREFIXES) // 2} sequences at once. Use a smaller --batch-size.")
         L.llama_backend_init()
         mp = L.llama_model_default_params()
         self.model = L.llama_model_load_from_file(str(path).encode(), mp)
@@ -113,7 +118,6 @@ class LlamaEngine:
             raise ModelError(f"llama.cpp could not load {path}: not a GGUF model it can read (damaged, or made "
                              "by a newer llama.cpp). Run `newsdesk models fetch` to verify it, or use --runtime transformers.")
         cp = L.llama_context_default_params()
-        streams = 2 * capacity + MAX_PREFIXES  # running + held sequences, and the shared prefixes
         cp.n_ctx = n_ctx
         cp.n_batch = cp.n_ubatch = n_batch
         cp.n_seq_max = streams
@@ -218,7 +222,7 @@ class LlamaEngine:
         self.seqs.append(s)
 
     def _make_room_for_prefix(self) -> bool:
-        if len(self.prefixes) < MAX_PREFIXES and self.free_sids:  # sequence ids: capacity + MAX_PREFIXES
+        if len(self.prefixes) < MAX_PREFIXES and self.free_sids:  # sequence ids: 2 * capacity + MAX_PREFIXES
             return True
         for key, p in list(self.prefixes.items()):  # least recently used first
             if p.users == 0 and not p.reading:  # unused (a prefix whose users all left half-read too)

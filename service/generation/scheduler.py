@@ -7,12 +7,15 @@ requests here, and one engine thread keeps the model's running batch full.
   batches (transformers `generate`) takes a new batch each time the last one is done: the same queue, coarser steps.
 - **Fair between callers.** Admission goes round-robin over the callers that have requests waiting, so a
   one-article paste is not stuck behind a 40-article issue: its requests join the running batch at once.
-- **Light callers first.** While a caller with at most `LIGHT` requests pending (a pasted article, a UI session)
-  shares the model with a heavier one (a page, an issue), its requests are admitted first and, on an engine that
+- **Light interactive callers first.** While an interactive caller (a web-UI session: its requests say
+  `interactive`) with at most `LIGHT` requests pending (a pasted article, a page's last follow-ups) shares the model
+  with a heavier caller (a page, an issue), its requests are admitted first and, on an engine that
   can hold sequences (llama.cpp: `engine.hold`), the heavy caller's running sequences are held (their KV cache
   kept, nothing lost or recomputed) except the `BACKGROUND` oldest ones. On a CPU a decode step costs nearly in
   proportion to the sequences in it, so the page loses almost no throughput while the paste's steps are short:
-  a card comes back in seconds, not after the page's batch of 16 has shared every step with it.
+  a card comes back in seconds, not after the page's batch of 16 has shared every step with it. Batch work
+  (`newsdesk batch`, `archive`, bench) never holds anyone: an archive actor's issue in its short tail of follow-ups
+  shares the batch with the other issues' jobs, which is what keeps the batch full.
 - **Streamed, cancellable.** Each finished request is handed back at once on its caller's reply queue;
   `cancel(caller)` drops that caller's waiting requests and stops its running ones, and touches no one else's.
 - **Errors.** An engine failure (a crash, a context that cannot hold a request) is handed back to every caller
@@ -43,7 +46,7 @@ from dataclasses import dataclass, field
 
 from service.errors import ModelError
 
-LIGHT = 12  # a caller with at most this many requests pending is served first while a heavier caller runs
+LIGHT = 12  # an interactive caller with at most this many requests pending is served first beside a heavier one
 BACKGROUND = 1  # a heavier caller's running sequences that keep advancing meanwhile (the oldest ones)
 
 
@@ -68,6 +71,7 @@ class Request:
     reply: queue.Queue | None = None  # receives the request itself when done (result or error set)
     prefix: int = 0  # leading prompt tokens shared with other requests of the same template (KV reuse)
     tag: object = None  # the caller's own handle (e.g. its Job)
+    interactive: bool = False  # a person waits for it (a web-UI session): may be served first (see LIGHT)
     result: Generation | None = None
     error: BaseException | None = None
     cancelled: bool = False
@@ -140,13 +144,17 @@ class Scheduler:
             self._thread.start()
 
     def _light(self) -> set:
-        """The callers to serve first: those with at most LIGHT requests pending, while a heavier one has work."""
+        """The callers to serve first: interactive ones with at most LIGHT requests pending, while a heavier caller
+        has work."""
         pending: dict[object, int] = {c: len(q) for c, q in self._waiting.items()}
+        interactive = {c for c, q in self._waiting.items() if any(r.interactive for r in q)}
         for r in self._running:
             pending[r.caller] = pending.get(r.caller, 0) + 1
+            if r.interactive:
+                interactive.add(r.caller)
         if len(pending) < 2 or max(pending.values()) <= LIGHT:
             return set()
-        return {c for c, n in pending.items() if n <= LIGHT}
+        return {c for c in interactive if pending[c] <= LIGHT}
 
     def _hold(self, light: set) -> None:
         """Hold the heavier callers' running sequences (all but the BACKGROUND oldest) while a light one has work."""
