@@ -61,6 +61,7 @@ KINDS: dict[str, Kind] = {k: Kind(*v) for k, v in {
     "summary_repeats_headline": ("summary", "warning", "the summary only restates the headline"),
     "summary_length": ("summary", "info", "the summary is not of the length asked for"),
     "summary_ocr_copied": ("summary", "warning", "the summary copies an OCR defect of the page"),
+    "summary_appraisal": ("summary", "warning", "the summary judges (显著, 圆满 ...) where the article does not"),
     "summary_number_ungrounded": ("summary", "warning", "a number in the summary is not in the article"),
 }.items()}
 

@@ -73,6 +73,9 @@ def test_each_length_has_its_template_and_prompt_version(pipes):
     ("standard", "25家企业获证。安管理机制更加顺畅。", ["summary_ocr_copied"]),
     ("standard", "26家企业获证。隐患3060个已整改。", ["summary_number_ungrounded"]),
     ("short", "Twenty-five firms were certified", ["summary_not_chinese"]),
+    # judging words the article never uses (it says 结硕果 and 明显增强, not 显著 or 圆满成功)
+    ("standard", "25家企业和13名辅导员获证，成效显著。试点取得圆满成功。", ["summary_appraisal", "summary_appraisal"]),
+    ("standard", "25家企业获证，试点项目结硕果。隐患3060个已整改。", []),  # 硕果: the article's own word
 ])
 def test_the_rules_a_summary_is_held_to(pipes, length, summary, broken):
     d = planned(pipes[length], summary)
@@ -172,3 +175,17 @@ def test_batch_takes_the_summary_length(tiny_chat, tmp_path):
     templates = [t for (t,) in db.execute("SELECT template FROM generations")]
     assert sum(t.startswith("summarize_retry@") for t in templates) == 2  # once per run, not more
     assert sum(t.startswith("summarize_short@") for t in templates) == 1
+
+
+def test_an_added_judgement_is_found_as_a_word_and_told_to_the_model(pipes):
+    from service.faithfulness.newsstyle import added_appraisals
+
+    article = "试点企业排查整改隐患3060个,成功率达到九成,意义重大。"
+    assert added_appraisals("成功率九成。意义重大。", article) == []  # 成功率 is not 成功; 重大 is the article's
+    assert added_appraisals("试点取得圆满成功，成效显著。", article) == ["圆满成功", "成效显著"]  # not 成功, 显著 too
+    pipe = pipes["standard"]
+    d = planned(pipe, "25家企业获证，成效显著。隐患3060个已整改。")
+    (retry,) = pipe.repair.summary_followup(d, pipe.generator)
+    assert "摘要用了原文没有的评价“成效显著”" in retry.input[-1]["content"]
+    [f] = [f for f in checks.check_summary(d) if f["kind"] == "summary_appraisal"]
+    assert f["found"] == "成效显著" and f["severity"] == "warning"

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from service.chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
-from service.faithfulness.newsstyle import Match, find_formulas, unsupported_agents
+from service.faithfulness.newsstyle import Match, added_appraisals, find_formulas, unsupported_agents
 from service.flags import flag
 from service.generation.generate import Draft, Job, Role
 from service.page import ocr
@@ -118,8 +118,8 @@ class SummaryProblem:
 
 def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
     """The rules `summary` breaks for this article at the run's summary length: not Chinese, the headline
-    restated, the wrong number of sentences or too long, an OCR defect of the page copied, a number not in the
-    article."""
+    restated, the wrong number of sentences or too long, an OCR defect of the page copied, a judging word the
+    article does not use, a number not in the article."""
     out: list[SummaryProblem] = []
     if cjk_share(summary) < 0.5 or not CJK.search(summary):
         out.append(SummaryProblem("summary_not_chinese", "the summary is not in Chinese.", "摘要不是中文。",
@@ -148,6 +148,11 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
                                       f"the article; it probably should read '{expected}'.",
                                       f"摘要照抄了原文的识别错误“{found}”，应为“{expected}”。",
                                       expected=expected, found=found))
+    article = "\n".join([d.item.kicker, d.item.headline, *d.item.subheads, *d.item.paragraphs])
+    for word in added_appraisals(summary, article):
+        out.append(SummaryProblem("summary_appraisal", f"the summary calls something '{word}', a judgement the "
+                                  "article does not make; a summary reports, it does not praise.",
+                                  f"摘要用了原文没有的评价“{word}”，只写原文的事实。", found=word))
     for f, ok in summary_numbers(d, summary):
         if not ok:
             out.append(SummaryProblem("summary_number_ungrounded", "", f"摘要里的“{f.text}”在原文中没有。",

@@ -1,12 +1,14 @@
-"""News conventions: formulaic phrases, the agents a translation may name, and datelines.
+"""News conventions: formulaic phrases, the agents a translation may name, judging words, and datelines.
 
-Three small tables, each in one place:
+Small tables, each in one place:
 - `glossary/news-formulas.csv`: fixed phrases of Chinese news prose (记者从…了解到, 据悉, 近日, 图为 ...) with
   their faithful English. They are used like the glossary: written in English in place in the text the model
   reads (service/faithfulness/repair.py), and checked in its output (service/faithfulness/checks.py, `formula_missing`).
 - `glossary/news-agents.csv`: who a translation may say said or did something (the government, police,
   officials, state media ...), with the Chinese words that name each. An English passage that names one its
   Chinese passage does not is flagged `agent_unsupported`: the model has invented a source.
+- `glossary/news-appraisal.csv`: judging words (显著, 圆满, 有力 ...). A Chinese summary that uses one its article
+  never uses is praising on its own account: `summary_appraisal` (service/faithfulness/checks.py).
 - Datelines (本报北京1月2日讯, 新华社金边12月31日电): rendered here, without the model, as
   "Beijing, January 2 (Staff report)"; a place not in the glossary is written in pinyin and flagged.
 """
@@ -26,6 +28,7 @@ from service.page.names import pinyin_place
 
 FORMULAS = shipped("glossary") / "news-formulas.csv"
 AGENTS = shipped("glossary") / "news-agents.csv"
+APPRAISAL = shipped("glossary") / "news-appraisal.csv"
 SLOT = "…"
 _SLOT_RE = r"([^，。；：！？、,.;:!?\n“”\"《》（）()]{1,20}?)"
 # 日前 after a date or a numeral is "before" (12月31日前), not the formula "recently"
@@ -115,6 +118,22 @@ def agents() -> tuple[Agent, ...]:
         words = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(en, key=len, reverse=True))
         out.append(Agent(en, zh, re.compile(rf"\b(?:{words})\b", re.IGNORECASE)))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def appraisal_words() -> tuple[str, ...]:
+    return tuple(row["word"] for row in _rows(APPRAISAL) if row["word"])
+
+
+def added_appraisals(summary: str, article: str) -> list[str]:
+    """The judging words of a Chinese summary that its article never uses (whole jieba words; words of three or
+    more characters also inside longer ones), longest first, none inside another one found."""
+    from service.chinese import jieba
+
+    words = set(jieba().lcut(summary))
+    found = [w for w in sorted(appraisal_words(), key=len, reverse=True)
+             if (w in words or (len(w) >= 3 and w in summary)) and w not in article]
+    return [w for w in found if not any(w != o and w in o for o in found)]
 
 
 def unsupported_agents(source: str, english: str) -> list[tuple[str, Agent]]:
