@@ -148,8 +148,7 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
                                       f"the article; it probably should read '{expected}'.",
                                       f"摘要照抄了原文的识别错误“{found}”，应为“{expected}”。",
                                       expected=expected, found=found))
-    article = "\n".join([d.item.kicker, d.item.headline, *d.item.subheads, *d.item.paragraphs])
-    for word in added_appraisals(summary, article):
+    for word in added_appraisals(summary, d.item.whole):
         out.append(SummaryProblem("summary_appraisal", f"the summary calls something '{word}', a judgement the "
                                   "article does not make; a summary reports, it does not praise.",
                                   f"摘要用了原文没有的评价“{word}”，只写原文的事实。", found=word))
@@ -162,8 +161,7 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
 
 def summary_numbers(d: Draft, summary: str) -> list[tuple]:
     """The numbers of a Chinese summary (weak ones left out), each with whether the article has it."""
-    article = F.zh_atoms(F.extract_zh("\n".join([d.item.kicker, d.item.headline, *d.item.subheads,
-                                                  *d.item.paragraphs])))
+    article = F.zh_atoms(F.extract_zh(d.item.whole))
     return [(f, all(F.grounded(a, article) for a in f.atoms)) for f in F.extract_zh(summary) if not f.weak]
 
 
@@ -230,7 +228,7 @@ class Context:
             if len(self._people) > 256:
                 self._people.clear()
             known = tuple(p.name for p in item.people if CJK.match(p.name))
-            found = find_people("\n".join([item.kicker, item.headline, *item.subheads, item.text]), known)
+            found = find_people(item.whole, known)
             self._people[key] = {n: pinyin_name(n) for n in [*known, *(name for _, _, name in found)]}
         return self._people[key]
 

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from service.chinese import jieba
 from service.data import shipped
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
@@ -128,8 +129,6 @@ def appraisal_words() -> tuple[str, ...]:
 def added_appraisals(summary: str, article: str) -> list[str]:
     """The judging words of a Chinese summary that its article never uses (whole jieba words; words of three or
     more characters also inside longer ones), longest first, none inside another one found."""
-    from service.chinese import jieba
-
     words = set(jieba().lcut(summary))
     found = [w for w in sorted(appraisal_words(), key=len, reverse=True)
              if (w in words or (len(w) >= 3 and w in summary)) and w not in article]

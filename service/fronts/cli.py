@@ -364,15 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"newsdesk {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    def model_opts(p):
+    def model_opts(p, runtime="model runtime (default: the profile's; llama.cpp for the embedded model)",
+                   batch="sequences generated at once", cache=True):
         p.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
         p.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
         p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-        p.add_argument("--runtime", choices=["llama.cpp", "transformers", "openai"],
-                       help="model runtime (default: the profile's; llama.cpp for the embedded model)")
+        p.add_argument("--runtime", choices=["llama.cpp", "transformers", "openai"], help=runtime)
         p.add_argument("--batch-size", type=_positive, default=None,
-                       help="sequences generated at once (default: 16 with llama.cpp, 8 with transformers)")
-        p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
+                       help=f"{batch} (default: 16 with llama.cpp, 8 with transformers)")
+        if cache:
+            p.add_argument("--cache", help="SQLite file of finished generations (default: in the newsdesk cache dir)")
         server_opts(p)
 
     def server_opts(p):
@@ -493,14 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--limit", type=_positive, help="first N items of each set (default: all)")
     bn.add_argument("--out", help="results folder (default bench/results/ in the repository)")
     bn.add_argument("--no-baseline", action="store_true", help="run the service only")
-    bn.add_argument("--model", help="profile name, Hugging Face id or local directory (default: embedded model)")
-    bn.add_argument("--summary-model", help="a different model for the summaries (default: --model)")
-    bn.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-    bn.add_argument("--runtime", choices=["llama.cpp", "transformers", "openai"],
-                    help="the service's model runtime (default: the profile's; the baseline is always plain transformers)")
-    bn.add_argument("--batch-size", type=_positive, default=None,
-                    help="the service's sequences at once (default: 16 with llama.cpp, 8 with transformers)")
-    server_opts(bn)
+    model_opts(bn, runtime="the service's model runtime (default: the profile's; the baseline is always plain "
+               "transformers)", batch="the service's sequences at once", cache=False)
     bn.set_defaults(func=cmd_bench)
 
     m = sub.add_parser("models", help="list or fetch models")

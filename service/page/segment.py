@@ -216,6 +216,11 @@ class Item:
     def text(self) -> str:
         return "\n".join(self.paragraphs)
 
+    @property
+    def whole(self) -> str:
+        """Headings (kicker, headline, subheads) and body, a line each: everything the article says."""
+        return "\n".join([self.kicker, self.headline, *self.subheads, self.text])
+
     def as_dict(self) -> dict:
         """The item as printed (`kicker`, `headline`, `subheads`, `paragraphs`, `text`: the page's text, never
         changed) and as the model reads it (`kicker_read`, `headline_read`, `subheads_read`, `paragraphs_read`: OCR
