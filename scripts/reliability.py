@@ -211,7 +211,7 @@ def serve(work: Path, extra: list[str], name: str = "serve") -> tuple[subprocess
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() - t0 > 600:
-                raise SystemExit(f"the server did not start; see {work / f'{name}.log'}")
+                raise SystemExit(f"the server did not start; see {work / f'{name}.log'}") from None
             time.sleep(1)
     print(f"{name}: server up in {time.monotonic() - t0:.0f} s", flush=True)
     return proc, url, gradio_dir

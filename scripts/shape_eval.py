@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.evaluation import segeval
-from service.page import segment
+from service.evaluation import segeval  # noqa: E402  (after the sys.path line: run as a script)
+from service.page import segment  # noqa: E402
 
 GRID = {"full_slack": [0, 1, 2], "wrapped_share": [0.35, 0.45, 0.55], "comma_clause": [10, 14, 18],
         "weak_share": [0.2, 0.34, 0.5]}

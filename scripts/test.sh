@@ -14,4 +14,5 @@ if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then
     || echo "test.sh: could not install chromium; the browser tests will fail until it is installed" >&2
 fi
 NEWSDESK_EXTRAS="[test]" bash scripts/setup.sh
+.venv/bin/ruff check .  # pyflakes, pycodestyle and bugbear rules (pyproject.toml [tool.ruff])
 .venv/bin/python -m pytest "$@"

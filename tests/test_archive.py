@@ -94,7 +94,7 @@ def test_archive_writes_what_batch_writes_per_issue_skips_current_ones_and_recor
     assert r.returncode == 1
     assert by_name["2024/02/page-b"]["status"] == "done" and by_name["2024/02/page-a"]["status"] == "skipped"
     assert by_name["2024/01/page-a"]["status"] == "failed" and "cannot write" in by_name["2024/01/page-a"]["error"]
-    assert f"failed: 2024/01/page-a" in r.stdout
+    assert "failed: 2024/01/page-a" in r.stdout
     assert len(records(out / "2024/02/page-b.jsonl")) < len(records(out / "2024/02/page-a.jsonl"))
 
     # other prompt versions (no repair round) make every issue stale

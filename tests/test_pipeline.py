@@ -129,7 +129,9 @@ def test_rerun_reuses_the_cache(tiny_chat, seed_doc, tmp_path):
     b = second.process(seed_doc)
     assert second.generator.stats["generated"] == 0
     assert second.generator.stats["cached"] == first.generator.stats["generated"]
-    strip = lambda rs: [{k: v for k, v in r.items() if k != "cached"} for r in rs]
+    def strip(rs):
+        return [{k: v for k, v in r.items() if k != "cached"} for r in rs]
+
     assert strip(a) == strip(b) and all(r["cached"] for r in b)
 
 
