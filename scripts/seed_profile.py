@@ -1,6 +1,7 @@
 """Run the seed page once, cold (in-memory cache), and print where the generation time went: wall time, prompt
 tokens (and how many came from shared template heads), generated tokens per template, the llama.cpp engine's
-counters (prompt tokens read, tokens decoded, seconds in each) and the fact counts. A benchmark that prints, not
+counters (prompt tokens read, tokens decoded, seconds in each, and seconds per kind of step: prompt chunks with decode
+rows, decode-only steps of many or of few sequences) and the fact counts. A benchmark that prints, not
 a test.
 
     flock /tmp/newsdesk-real-model.lock .venv/bin/python scripts/seed_profile.py [--batch-size N] [--runtime R]

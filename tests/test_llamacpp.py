@@ -114,6 +114,9 @@ def test_a_shared_prefix_is_read_once(backend):
     shared = _run(backend, [backend.request(i, 8, prefix=head) for i in ids])
     read = eng.counters["prompt_read"] - before["prompt_read"]
     assert read <= sum(len(i) for i in ids) - 3 * head  # the head read once (at most), not four times
+    c = eng.counters  # every step's time is in one kind of step, and split between prompt and decode
+    assert sum(c["step_seconds"].values()) == pytest.approx(c["prompt_seconds"] + c["decode_seconds"])
+    assert c["step_seconds"]["prompt and decode"] > 0 and c["step_seconds"]["decode, few sequences"] > 0
     plain = _run(backend, [backend.request(i, 8, prefix=0, tag=k) for k, i in enumerate(ids)])
     assert sorted(r.result.text for r in shared) == sorted(r.result.text for r in plain)
 

@@ -38,6 +38,8 @@ MIN_PREFIX = 8  # shorter shared heads are not worth a sequence of their own
 MAX_PREFIXES = 12  # shared prefixes kept (least recently used dropped first)
 N_CTX = 16384  # KV cells shared by all running sequences (about 470 MB in f16 for the 1.5B model)
 PREFILL_CHUNK = 256  # prompt tokens read per step beside the decoding sequences (keeps decode steps short)
+FEW = 8  # a decode-only step with fewer sequences than this is a "few" step in the counters (a page's tail)
+STEP_KINDS = ("prompt and decode", "decode, many sequences", "decode, few sequences")
 
 
 def threads() -> int:
@@ -143,9 +145,11 @@ class LlamaEngine:
         self.streams = streams
         self.free_sids = list(range(streams))
         self.lock = threading.Lock()  # tokenizer calls from other threads vs decode
-        # what the engine did: prompt tokens read (shared prefixes once), tokens decoded, and the time of each
+        # what the engine did: prompt tokens read (shared prefixes once), tokens decoded, and the time of each;
+        # and the time of each kind of step: those that read a prompt chunk (decode rows riding along), and
+        # decode-only steps with many or few (< FEW) sequences, where the page's tail runs
         self.counters = {"steps": 0, "prompt_read": 0, "prompt_seconds": 0.0, "decoded": 0, "decode_seconds": 0.0,
-                         "shared_hits": 0}
+                         "shared_hits": 0, "step_seconds": dict.fromkeys(STEP_KINDS, 0.0)}
 
     # --- tokens and text ----------------------------------------------------------------------------------
     def tokenize(self, text: str, special: bool = True) -> list[int]:
@@ -330,6 +334,8 @@ class LlamaEngine:
         # a mixed step's time is split by token count (prompt tokens cost about as much as decoded ones)
         c["decode_seconds"] += dt * decoding / n
         c["prompt_seconds"] += dt * (n - decoding) / n
+        kind = STEP_KINDS[0] if n > decoding else STEP_KINDS[1] if decoding >= FEW else STEP_KINDS[2]
+        c["step_seconds"][kind] += dt
         if rc != 0:
             raise ModelError(
                 f"llama_decode failed (code {rc}: {'no room in the KV cache' if rc == 1 else 'internal error'}) "
