@@ -239,3 +239,12 @@ def test_a_one_article_paste_finishes_while_a_page_is_running(tiny_gguf, seed_te
     assert not page_done.is_set()  # the page still runs: the paste did not wait for it
     t.join(300)
     assert rec["translation"] and page_done.is_set()
+
+
+def test_the_weights_are_read_not_mapped(engine, tiny_gguf):
+    """llama.cpp repacks Q4_K tensors into a copy of its own; with the file mapped, the originals' pages stay
+    mapped too and the process holds them twice (about 600 MiB more RSS for the real model). So the engine reads
+    the file: no mapping of it is left once it is loaded."""
+    from pathlib import Path
+    maps = Path("/proc/self/maps").read_text()
+    assert engine.model and str(Path(tiny_gguf).resolve()) not in maps
