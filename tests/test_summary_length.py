@@ -58,7 +58,7 @@ def test_each_length_has_its_template_and_prompt_version(pipes):
         assert template in pipes[length].prompt_version()
         assert "summarize_retry@" in pipes[length].prompt_version()
     short_prompt = planned(pipes["short"], "x").of("summary")[0].input[-1]["content"]
-    assert "不超过30个字" in short_prompt and "2到4" not in short_prompt
+    assert "15到25个字" in short_prompt and "2到4" not in short_prompt
     with pytest.raises(Exception, match="summary length 'long' is not known"):
         pipes["standard"].with_summary_length("long")
 
