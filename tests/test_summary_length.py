@@ -118,6 +118,23 @@ def test_the_first_summary_stands_when_the_second_is_no_better(pipes):
     assert "also after the summary was written again" in f["message"]
 
 
+def test_of_two_summaries_too_long_the_shorter_stands(pipes):
+    """Both attempts break the short length (one line of at most 36 characters): the retry, nearer to it, stands,
+    and is still flagged; the other way round the first one stays."""
+    pipe = pipes["short"]
+    long_ = "我市符合项目要求的25家企业和13名辅导员经过一年的试点实践之后全部获得了安全生产标准化证书"
+    shorter = "我市符合要求的25家企业和13名辅导员经过一年试点全部获得了安全生产标准化证书"
+    assert len(shorter) > 36
+    for first, second, kept in ((long_, shorter, shorter), (shorter, long_, shorter)):
+        d = planned(pipe, first)
+        (retry,) = pipe.repair.summary_followup(d, pipe.generator)
+        d.jobs.append(retry)
+        _answer(retry, second)
+        pipe.repair.summary_followup(d, pipe.generator)
+        assert d.summary == kept
+        assert [f["kind"] for f in checks.check_summary(d)] == ["summary_length"]
+
+
 def test_numbered_points_become_prose(pipes):
     """summarize@3 asks for three numbered sentences, one per line (the 1.5B model writes one comma-spliced sentence
     when asked for 2-4); the summary is their prose, a point that only repeats an earlier one left out."""

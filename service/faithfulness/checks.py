@@ -116,6 +116,17 @@ class SummaryProblem:
     flagged: bool = True  # False: flagged elsewhere (numbers: check_summary_facts), only told to the model
 
 
+def summary_miss(d: Draft, summary: str) -> tuple[int, int, int]:
+    """How far `summary` is from the run's rules, to choose between two attempts (smaller is nearer): the rules it
+    breaks, then the sentences outside the length's range, then the characters above its limit. Of two short
+    summaries that are both too long, the shorter one is nearer."""
+    rule = d.summary_length
+    lo, hi = rule.sentences
+    n = len([x for x in split_sentences(summary) if x.strip()])
+    over = max(len(_letters(summary)) - rule.max_chars, 0) if rule.max_chars else 0
+    return len(summary_problems(d, summary)), max(lo - n, n - hi, 0), over
+
+
 def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
     """The rules `summary` breaks for this article at the run's summary length: not Chinese, the headline
     restated, the wrong number of sentences or too long, an OCR defect of the page copied, a judging word the

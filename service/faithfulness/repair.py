@@ -117,7 +117,8 @@ class Repair:
     def summary_followup(self, d: Draft, gen: Generator) -> list[Job]:
         """A summary that breaks a rule of its length (checks.summary_problems: sentences, characters, the headline
         restated, an OCR defect copied, a number not in the article) is written once more, told the reason; the
-        attempt with fewer problems stands (the first on a tie), and what still breaks a rule is flagged.
+        attempt nearer to the rules stands (checks.summary_miss: fewer rules broken, then nearer to the length; the
+        first on a tie), and what still breaks a rule is flagged.
         Stages (`Draft.stages["summary"]`): CHECK -> RETRY -> DONE."""
         stage = d.stages.get("summary", Stage.CHECK)
         final = d.final_summary_job
@@ -130,8 +131,7 @@ class Repair:
             retry = d.of(Role.SUMMARY_RETRY)
             if retry and retry[0].result is not None:
                 again = as_prose(retry[0].result.text)
-                better = again and (len(checks.summary_problems(d, again))
-                                    < len(checks.summary_problems(d, d.first_summary)))
+                better = again and checks.summary_miss(d, again) < checks.summary_miss(d, d.first_summary)
                 d.summary_revised = again if better else None
             d.stages["summary"] = Stage.DONE
             return []
