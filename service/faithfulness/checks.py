@@ -122,9 +122,14 @@ def summary_miss(d: Draft, summary: str) -> tuple[int, int, int]:
     summaries that are both too long, the shorter one is nearer."""
     rule = d.summary_length
     lo, hi = rule.sentences
-    n = len([x for x in split_sentences(summary) if x.strip()])
-    over = max(len(_letters(summary)) - rule.max_chars, 0) if rule.max_chars else 0
+    n, chars = _summary_size(summary)
+    over = max(chars - rule.max_chars, 0) if rule.max_chars else 0
     return len(summary_problems(d, summary)), max(lo - n, n - hi, 0), over
+
+
+def _summary_size(summary: str) -> tuple[int, int]:
+    """A summary's sentences and its characters (letters and digits), as its length rule counts them."""
+    return len([x for x in split_sentences(summary) if x.strip()]), len(_letters(summary))
 
 
 def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
@@ -141,8 +146,7 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
                                   "摘要只重复了标题，没有概括正文的事实。", found=summary[:80]))
     rule = d.summary_length
     lo, hi = rule.sentences
-    n = len([x for x in split_sentences(summary) if x.strip()])
-    chars = len(_letters(summary))
+    n, chars = _summary_size(summary)
     if not lo <= n <= hi or (rule.max_chars and chars > rule.max_chars):
         if rule.max_chars:
             want = f"{lo} sentence of at most {rule.max_chars} characters"
