@@ -15,7 +15,11 @@ fi
 # llama-cpp-python (the default runtime) is built from source by pip: a few minutes once, then pip reuses the built
 # wheel. It is built for this machine's CPU (GGML_NATIVE); the multimodal library is not needed. For a wheel that
 # runs on other x86 CPUs too, set CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON".
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}"
+# On Intel Xeons with AMX (Sapphire Rapids and later), GCC 12 drops the stores that fill the tile configuration of
+# llama.cpp's AMX kernels (it does not see that ldtilecfg reads them), and the first prompt dies with SIGILL:
+# -fno-dse keeps them.
+FLAGS="-fno-tree-dse -fno-dse"
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$FLAGS' -DCMAKE_CXX_FLAGS='$FLAGS'}"
 if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   echo "setup.sh: building llama-cpp-python for this CPU (once; a few minutes)" >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check "llama-cpp-python>=0.3.16" \
@@ -25,3 +29,12 @@ fi
 # extras: [archive] (Ray, for `newsdesk archive`) by default; the tests ask for [test], which includes it
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${NEWSDESK_EXTRAS:-[archive]}"
 .venv/bin/newsdesk models fetch
+# one prompt through llama.cpp in a child process: a build this CPU cannot run (a stale cached wheel, a miscompile)
+# is rebuilt once without AMX, and said so
+if .venv/bin/python -c "import llama_cpp" 2>/dev/null && ! .venv/bin/newsdesk models check; then
+  echo "setup.sh: rebuilding llama-cpp-python without AMX (a few minutes)" >&2
+  FLAGS="-fno-tree-dse -fno-dse -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  CMAKE_ARGS="-DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$FLAGS' -DCMAKE_CXX_FLAGS='$FLAGS'" .venv/bin/python -m pip install \
+    -q --disable-pip-version-check --force-reinstall --no-deps --no-cache-dir "llama-cpp-python>=0.3.16"
+  .venv/bin/newsdesk models check
+fi

@@ -6,6 +6,7 @@ prefixes, errors). tests/test_real_model.py runs the same runtime on the real em
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from service.errors import ModelError
 from service.generation import prompts
 from service.generation.backends import LlamaCppBackend, load
-from service.generation.llamacpp import LlamaEngine
+from service.generation.llamacpp import LlamaEngine, probe
 from service.generation.registry import resolve
 from service.generation.scheduler import Request
 from service.page.ingest import from_text
@@ -248,3 +249,27 @@ def test_the_weights_are_read_not_mapped(engine, tiny_gguf):
     from pathlib import Path
     maps = Path("/proc/self/maps").read_text()
     assert engine.model and str(Path(tiny_gguf).resolve()) not in maps
+
+
+def test_the_runtime_check_reads_a_prompt_in_a_child_process(tiny_gguf):
+    """`newsdesk models check` (run by setup.sh): a working llama.cpp build answers a first prompt."""
+    probe(tiny_gguf)
+
+
+def test_the_runtime_check_names_an_illegal_instruction_and_the_rebuild(tmp_path, monkeypatch):
+    """A llama.cpp library built with instructions this CPU cannot run dies with SIGILL on its first prompt (as
+    llama-cpp-python 0.3.36 built by GCC 12 does on AMX Xeons): the check says so and how to rebuild, where a run
+    would have died without a word. The child here is a stand-in that stops itself with SIGILL."""
+    dies = tmp_path / "python"
+    dies.write_text("#!/bin/sh\nkill -ILL $$\n")
+    dies.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(dies))
+    with pytest.raises(ModelError, match="illegal CPU instruction.*--force-reinstall"):
+        probe(tmp_path / "any.gguf")
+
+
+def test_the_runtime_check_reports_what_the_child_said(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(ModelError, match="failed on a first prompt.*could not load"):
+        probe(bad)

@@ -349,6 +349,21 @@ def cmd_models_fetch(args) -> int:
     return 0
 
 
+def cmd_models_check(args) -> int:
+    from service.generation import provision
+    from service.generation.llamacpp import probe
+    from service.generation.registry import resolve
+
+    profile = resolve(args.model)
+    if profile.runtime != "llama.cpp" or not profile.gguf:
+        print(f"{profile.name} runs on {profile.runtime}; only the llama.cpp runtime is checked.")
+        return 0
+    path = provision.ensure_gguf(profile, log=lambda m: print(m, file=sys.stderr))
+    probe(path)
+    print(f"llama.cpp runs {profile.name} on this machine")
+    return 0
+
+
 def _positive(value: str) -> int:
     try:
         n = int(value)
@@ -508,6 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     mf.add_argument("--runtime", choices=["llama.cpp", "transformers"],
                     help="what to prepare it for (default: the profile's runtime; transformers converts to bf16)")
     mf.set_defaults(func=cmd_models_fetch)
+    mc = msub.add_parser("check", help="check that the model's runtime runs on this machine (one prompt, in a "
+                         "child process)")
+    mc.add_argument("--model", help="profile name (default: the embedded default)")
+    mc.set_defaults(func=cmd_models_check)
     return ap
 
 

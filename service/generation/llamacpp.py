@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -384,3 +387,39 @@ class LlamaEngine:
             self.L.llama_free(self.ctx)
             self.L.llama_model_free(self.model)
             self.ctx = None
+
+
+PROBE_PROMPT = 64  # tokens: enough that llama.cpp multiplies matrices in blocks (AMX tiles where built in), not rows
+
+
+def _probe_once(path: str) -> None:
+    """Load the model and answer one prompt: what `probe` runs in a child process."""
+    engine = LlamaEngine(path, capacity=1, n_ctx=1024, n_batch=PROBE_PROMPT)
+    ids = engine.tokenize("新闻" * PROBE_PROMPT)[:PROBE_PROMPT]
+    r = Request(ids, max_new=4)
+    r.started = time.perf_counter()
+    engine.add(r)
+    while r.result is None:
+        engine.step()
+    engine.close()
+
+
+def probe(path: str | Path) -> None:
+    """Check that this machine's llama.cpp library runs: load the model and read one prompt, in a child process.
+    A library built with CPU instructions this machine cannot execute (a build copied from another CPU, or GCC 12
+    dropping the tile configuration of llama.cpp's AMX kernels on Intel Xeons since Sapphire Rapids) dies with
+    SIGILL on the first prompt, and would take the whole newsdesk process, and the page's work, with it."""
+    code = "import sys; from service.generation.llamacpp import _probe_once; _probe_once(sys.argv[1])"
+    r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    if r.returncode == 0:
+        return
+    rebuild = ("Rebuild it for this CPU: CMAKE_ARGS=\"-DCMAKE_C_FLAGS='-fno-tree-dse -fno-dse' "
+               "-DCMAKE_CXX_FLAGS='-fno-tree-dse -fno-dse'\" .venv/bin/pip install --force-reinstall --no-deps "
+               "--no-cache-dir llama-cpp-python (or with -mno-amx-tile -mno-amx-int8 -mno-amx-bf16 for flags, to "
+               "leave AMX out), or use --runtime transformers.")
+    if r.returncode == -signal.SIGILL:
+        raise ModelError("the llama.cpp library stopped on an illegal CPU instruction when it read a first prompt: "
+                         "it was built with instructions this machine cannot run, or miscompiled. " + rebuild)
+    last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+    raise ModelError(f"the llama.cpp runtime failed on a first prompt (exit code {r.returncode}: {last}). "
+                     + rebuild)
