@@ -4,7 +4,7 @@ counters (prompt tokens read, tokens decoded, seconds in each, and seconds per k
 rows, decode-only steps of many or of few sequences) and the fact counts. A benchmark that prints, not
 a test.
 
-    flock /tmp/newsdesk-real-model.lock .venv/bin/python scripts/seed_profile.py [--batch-size N] [--runtime R]
+    flock /tmp/newsdesk-real-model.lock .venv/bin/python scripts/seed_profile.py [--batch-size N] [--runtime R] [--model M]
 """
 
 import argparse
@@ -18,9 +18,10 @@ from service.pipeline import Pipeline
 ap = argparse.ArgumentParser()
 ap.add_argument("--batch-size", type=int)
 ap.add_argument("--runtime")
+ap.add_argument("--model", help="profile, Hugging Face id or model file (default: the embedded model)")
 ap.add_argument("page", nargs="?", default=str(Path(__file__).resolve().parent.parent / "corpus" / "000_fd4f6e000473b793.txt"))
 args = ap.parse_args()
-pipe = Pipeline(cache_path=None, batch_size=args.batch_size, runtime=args.runtime, log=print)
+pipe = Pipeline(args.model, cache_path=None, batch_size=args.batch_size, runtime=args.runtime, log=print)
 t0 = time.time()
 records = pipe.process(read_file(args.page))
 wall = time.time() - t0

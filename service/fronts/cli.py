@@ -343,6 +343,7 @@ def cmd_models_fetch(args) -> int:
     runtime = args.runtime or profile.runtime
     if runtime == "llama.cpp":
         path = provision.ensure_gguf(profile, source=args.source, log=log)
+        path = provision.llama_file(profile, log=log)  # its AMX layout too, where the CPU has AMX
     else:
         path = provision.ensure(profile, source=args.source, log=log)
     print(path)
@@ -358,9 +359,9 @@ def cmd_models_check(args) -> int:
     if profile.runtime != "llama.cpp" or not profile.gguf:
         print(f"{profile.name} runs on {profile.runtime}; only the llama.cpp runtime is checked.")
         return 0
-    path = provision.ensure_gguf(profile, log=lambda m: print(m, file=sys.stderr))
+    path = provision.llama_file(profile, log=lambda m: print(m, file=sys.stderr))
     probe(path)
-    print(f"llama.cpp runs {profile.name} on this machine")
+    print(f"llama.cpp runs {profile.name} on this machine ({Path(path).name})")
     return 0
 
 

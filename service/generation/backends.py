@@ -364,7 +364,7 @@ def load_llamacpp(profile: Profile, device: str | None, capacity: int, log) -> B
 
     if not profile.gguf and not str(profile.hf_id or "").endswith(".gguf"):
         raise ModelError(f"{profile.name} has no GGUF file; the llama.cpp runtime needs one. Use --runtime transformers.")
-    path = provision.ensure_gguf(profile, log=log) if profile.gguf else profile.hf_id
+    path = provision.llama_file(profile, log=log)
     if profile.kind != "chat":
         raise ModelError(f"{profile.name} is not a chat model; the llama.cpp runtime runs chat models only.")
     engine = LlamaEngine(path, capacity=capacity)

@@ -500,6 +500,84 @@ def ensure_gguf(profile: Profile, source: str | None = None, log: Log = print, *
         return str(fetch_gguf(profile, source, log=log, **kw))
 
 
+def amx_path(profile: Profile) -> Path:
+    return model_root(profile) / "amx" / (Path(profile.gguf["file"]).stem + "-amx.gguf")
+
+
+def amx_problem(profile: Profile, log: Log | None = None) -> str | None:
+    """None when the AMX layout in the cache is what service/generation/amx.py derived from the pinned GGUF (its
+    manifest names the source's sha256 and the recipe, and the file hashes right), else what is wrong."""
+    from service.generation import amx
+
+    out = amx_path(profile)
+    manifest = _read_json(out.with_name(out.name + ".manifest.json"))
+    if not out.exists():
+        return "not derived yet"
+    if manifest.get("source_sha256") != profile.gguf["sha256"] or manifest.get("recipe") != amx.RECIPE:
+        return "derived from another file or by another recipe"
+    if not isinstance(manifest.get("size"), int) or not isinstance(manifest.get("sha256"), str):
+        return "no checksum in its manifest"
+    return _check_files(out.parent, {out.name: {"size": manifest["size"], "sha256": manifest["sha256"]}},
+                        _record_for(out), log)
+
+
+def ensure_amx(profile: Profile, log: Log = print, **kw) -> str:
+    """The AMX layout of a profile's GGUF (service/generation/amx.py), derived once from the verified GGUF and
+    verified on every call like it; a damaged or stale one is derived again."""
+    from service.generation import amx
+
+    gguf = Path(ensure_gguf(profile, log=log, **kw))
+    if amx_problem(profile, log) is None:
+        return str(amx_path(profile))
+    with _lock(model_root(profile) / ".lock"):
+        out = amx_path(profile)
+        why = amx_problem(profile, log)
+        if why is None:
+            return str(out)
+        if out.exists():
+            log(f"the AMX layout {out} is not usable ({why}): deriving it again")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _check_space(out.parent, int(profile.gguf["size"] * 1.3))
+        part = out.with_name(out.name + ".part")
+        log(f"this CPU has AMX: writing {gguf.name} in the block formats llama.cpp's AMX kernels multiply fast "
+            "(once; about a minute)")
+        try:
+            amx.derive(gguf, part)
+            sha = sha256_file(part)
+        except OSError as e:
+            part.unlink(missing_ok=True)
+            if e.errno == errno.ENOSPC:
+                raise _disk_error(e, out.parent, int(profile.gguf["size"] * 1.3)) from e
+            raise
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        _record_for(out).unlink(missing_ok=True)
+        os.replace(part, out)
+        _write_json(out.with_name(out.name + ".manifest.json"),
+                    {"source": gguf.name, "source_sha256": profile.gguf["sha256"], "recipe": amx.RECIPE,
+                     "size": out.stat().st_size, "sha256": sha})
+        _remember(out, sha)
+        return str(out)
+
+
+def llama_file(profile: Profile, log: Log = print, **kw) -> str:
+    """The GGUF the llama.cpp runtime loads for a profile: the pinned file, or its AMX layout where llama.cpp
+    multiplies with AMX (service/generation/amx.py)."""
+    from service.generation import amx
+
+    if not profile.gguf:
+        return profile.hf_id
+    path = ensure_gguf(profile, log=log, **kw)
+    if not amx.wanted():
+        return path
+    try:
+        return ensure_amx(profile, log=log)
+    except Exception as e:  # noqa: BLE001 - a layout that cannot be written is a loss of speed, not of work
+        log(f"could not write the AMX layout of {Path(path).name} ({e}); llama.cpp loads the shipped file instead")
+        return path
+
+
 def ensure(profile: Profile, source: str | None = None, log: Log = print, **kw) -> str:
     """What transformers should load for this profile: a verified converted local directory or a hub id/path. A
     damaged conversion is converted again from the (verified, fetched when needed) GGUF."""
