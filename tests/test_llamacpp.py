@@ -273,3 +273,10 @@ def test_the_runtime_check_reports_what_the_child_said(tmp_path):
     bad.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(ModelError, match="failed on a first prompt.*could not load"):
         probe(bad)
+
+
+def test_models_check_on_a_gguf_file(tiny_gguf, capsys):
+    from service.fronts.cli import main
+
+    assert main(["models", "check", "--model", tiny_gguf]) == 0
+    assert "llama.cpp runs" in capsys.readouterr().out

@@ -356,7 +356,7 @@ def cmd_models_check(args) -> int:
     from service.generation.registry import resolve
 
     profile = resolve(args.model)
-    if profile.runtime != "llama.cpp" or not profile.gguf:
+    if profile.runtime != "llama.cpp":
         print(f"{profile.name} runs on {profile.runtime}; only the llama.cpp runtime is checked.")
         return 0
     path = provision.llama_file(profile, log=lambda m: print(m, file=sys.stderr))
