@@ -17,7 +17,7 @@ fi
 # runs on other x86 CPUs too, set CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON".
 # On Intel Xeons with AMX (Sapphire Rapids and later), GCC 12 drops the stores that fill the tile configuration of
 # llama.cpp's AMX kernels (it does not see that ldtilecfg reads them), and the first prompt dies with SIGILL:
-# -fno-dse keeps them.
+# -fno-dse keeps them (keep these flags in a CMAKE_ARGS of your own too).
 FLAGS="-fno-tree-dse -fno-dse"
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$FLAGS' -DCMAKE_CXX_FLAGS='$FLAGS'}"
 if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
