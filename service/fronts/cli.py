@@ -342,8 +342,7 @@ def cmd_models_fetch(args) -> int:
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     runtime = args.runtime or profile.runtime
     if runtime == "llama.cpp":
-        path = provision.ensure_gguf(profile, source=args.source, log=log)
-        path = provision.llama_file(profile, log=log)  # its AMX layout too, where the CPU has AMX
+        path = provision.llama_file(profile, source=args.source, log=log)  # and its AMX layout, where the CPU has AMX
     else:
         path = provision.ensure(profile, source=args.source, log=log)
     print(path)
