@@ -8,7 +8,11 @@ rules were developed on, and WMT17/18 and TICO-19 Chinese, held out), cut into p
 correction is wrong unless the source has a typo there (CLEAN_VERDICTS). Writes the figures and the per-item
 verdicts to bench/results/20261202-ocr-corrections.json.
 
-    python scripts/ocr_corrections.py [--out PATH] [--no-clean]
+With `--model` the OCR step also asks the embedded model about dropped characters (ocr.weigh_dropped), as
+`newsdesk batch` does; without it, the page's evidence alone decides, as `newsdesk segment` does. Each dropped
+character is printed with the model's log-probability gain for the corrected sentence.
+
+    python scripts/ocr_corrections.py [--out PATH] [--no-clean] [--model]
 """
 
 from __future__ import annotations
@@ -23,7 +27,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.page.segment import segment  # noqa: E402
+from service.page import segment as _segment  # noqa: E402
+
+WEIGH = None  # the model's score, with --model
+
+
+def segment(text: str):
+    return _segment.segment(text, weigh=WEIGH)
+
+
+def gain(f: dict) -> str:
+    """The model's log-probability gain for a dropped character's correction, as its flag says it."""
+    import re
+
+    m = re.search(r"log-probability ([+-][0-9.]+)", f["message"])
+    return m.group(1) if m else ""
 
 PAGES = [ROOT / "corpus" / "000_fd4f6e000473b793.txt", *sorted((ROOT / "corpus" / "pages").glob("page*.txt"))]
 EVAL = ROOT.parent / "shared" / "eval-data"
@@ -77,7 +95,7 @@ def dev_pages() -> dict:
                 verdict, why = VERDICTS.get((page.name, f["kind"], f["found"], f["span"][0]), ("unjudged", ""))
                 row = {"page": page.name, "item": it.index, "kind": f["kind"], "original": f["found"],
                        "corrected": f["expected"], "span": f["span"], "context": context(text, f["span"]),
-                       "verdict": verdict, "why": why}
+                       "verdict": verdict, "why": why, "model_gain": gain(f)}
                 if f["applied"]:
                     c = next(c for c in it.corrections if c["span"] == f["span"])
                     assert (c["original"], c["corrected"]) == (f["found"], f["expected"])
@@ -103,7 +121,7 @@ def clean_text() -> dict:
         if not path.exists():
             continue
         lines = path.read_text(encoding="utf-8").split("\n")
-        flags, applied, rows, chars = Counter(), Counter(), [], 0
+        flags, applied, rows, chars, dropped = Counter(), Counter(), [], 0, []
         for k in range(0, len(lines), 40):
             text = "\n\n".join(lines[k:k + 40])
             chars += len(text)
@@ -112,6 +130,9 @@ def clean_text() -> dict:
                     if not f["kind"].startswith("ocr_"):
                         continue
                     flags[f["kind"]] += 1
+                    if f["kind"] == "ocr_dropped":
+                        dropped.append({"original": f["found"], "corrected": f["expected"], "applied": f["applied"],
+                                        "model_gain": gain(f), "context": context(text, f["span"])})
                     if f["applied"]:
                         applied[f["kind"]] += 1
                         verdict, why = CLEAN_VERDICTS.get(f["found"], ("wrong", "clean text: not an OCR defect"))
@@ -119,7 +140,8 @@ def clean_text() -> dict:
                                      "context": context(text, f["span"]), "verdict": verdict, "why": why})
         out[name] = {"characters": chars, "flags": dict(flags), "applied": dict(applied),
                      "applied_right": sum(r["verdict"] == "right" for r in rows),
-                     "applied_wrong": sum(r["verdict"] == "wrong" for r in rows), "corrections": rows}
+                     "applied_wrong": sum(r["verdict"] == "wrong" for r in rows), "corrections": rows,
+                     "dropped": dropped}
     return out
 
 
@@ -127,7 +149,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--no-clean", action="store_true", help="development pages only")
+    ap.add_argument("--model", action="store_true", help="let the embedded model weigh dropped characters")
     args = ap.parse_args()
+    global WEIGH
+    if args.model:
+        from service.generation.backends import load
+        from service.generation.registry import default_profile
+
+        WEIGH = load(default_profile(), log=lambda m: None).score
     dev = dev_pages()
     print(f"Development pages ({len(dev['pages'])}, {dev['characters']} characters): {dev['applied']} corrections "
           f"applied, {dev['right']} right, {dev['wrong']} wrong, {dev['unjudged']} unjudged")
@@ -137,26 +166,30 @@ def main() -> int:
     print(f"Left as flags only: {dev['flag_only']} ({dev['flag_only_right_suggestion']} with a right suggestion)")
     for r in dev["flags_only"]:
         print(f"  {r['verdict']:8} {r['page']} #{r['item']} {r['kind']:12} {r['original']} → {r['corrected']}  "
-              f"{r['context']}  ({r['left_because']})")
+              f"{r['context']}  {r['model_gain']} ({r['left_because']})")
     clean = {} if args.no_clean else clean_text()
     for name, c in clean.items():
         print(f"Clean text, {name}: {c['characters']} characters, flags {c['flags']}, applied {c['applied']} "
               f"({c['applied_right']} right, {c['applied_wrong']} wrong)")
         for r in c["corrections"]:
             print(f"  {r['verdict']:8} {r['kind']:12} {r['original']} → {r['corrected']}  {r['context']}")
+        for r in c["dropped"]:
+            print(f"  dropped {'APPLIED' if r['applied'] else 'flag   '} {r['original']} → {r['corrected']}  "
+                  f"{r['context']}  {r['model_gain']}")
     held_out = [c for name, c in clean.items() if "held out" in name]
     total = {"characters": sum(c["characters"] for c in held_out),
              "flags": sum(sum(c["flags"].values()) for c in held_out),
              "applied": sum(sum(c["applied"].values()) for c in held_out),
              "applied_right": sum(c["applied_right"] for c in held_out),
              "applied_wrong": sum(c["applied_wrong"] for c in held_out),
-             "dropped_flags_never_applied": sum(c["flags"].get("ocr_dropped", 0) for c in held_out)}
+             "dropped_flags": sum(c["flags"].get("ocr_dropped", 0) for c in held_out),
+             "dropped_applied": sum(c["applied"].get("ocr_dropped", 0) for c in held_out)}
     if held_out:
         print(f"Held-out clean text in all: {total}")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     result = {"what": "OCR corrections applied to the text the model reads (service/page/ocr.py), judged one by one",
-              "commit": commit, "development_pages": dev, "clean_text_held_out_total": total, "clean_text": clean}
+              "commit": commit, "model_weighs_dropped": bool(args.model), "development_pages": dev, "clean_text_held_out_total": total, "clean_text": clean}
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"-> {args.out}")
     return 1 if dev["unjudged"] else 0

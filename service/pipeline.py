@@ -127,7 +127,10 @@ class Pipeline:
         to summarise or translate. Item indexes stay page positions, as in `newsdesk segment`. The OCR step in
         segmentation corrects the text the model reads where the evidence is strong (unless `ocr_fix` is off);
         the records keep the text as printed and list the corrections."""
-        items = segment(doc.text, ocr_fix=getattr(self, "ocr_fix", True))  # (callable without a model)
+        ocr_fix = getattr(self, "ocr_fix", True)  # (callable without a model)
+        translator = self.generator.backends["translate"] if hasattr(self, "generator") else None
+        weigh = translator.score if ocr_fix and translator is not None and translator.scores else None
+        items = segment(doc.text, ocr_fix=ocr_fix, weigh=weigh)
         attach_document_flags(items, doc)
         return [it for it in items if it.kind not in SKIP_KINDS]
 

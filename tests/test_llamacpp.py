@@ -280,3 +280,48 @@ def test_models_check_on_a_gguf_file(tiny_gguf, capsys):
 
     assert main(["models", "check", "--model", tiny_gguf]) == 0
     assert "llama.cpp runs" in capsys.readouterr().out
+
+
+SCORED = ["全员参与的安管理新格局。", "全员参与的安全管理新格局。", "市场监管局检查了本市企业，" * 12 + "。"]
+
+
+def test_a_text_is_scored_as_the_transformers_runtime_scores_it(backend, tiny_gguf):
+    """`score` (the OCR step's question: how likely is this sentence?) on llama.cpp gives the log-probability that
+    transformers computes from the same weights; the long text is read over several steps (SCORE_ROWS)."""
+    from pathlib import Path
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from service.generation.backends import TransformersChat
+    from service.generation.llamacpp import SCORE_ROWS
+
+    hf = Path(tiny_gguf).with_suffix(".hf")
+    tf = TransformersChat("tiny", AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32).eval(),
+                          AutoTokenizer.from_pretrained(hf), "cpu")
+    assert [backend.text_ids(t) for t in SCORED] == [tf.text_ids(t) for t in SCORED]
+    assert len(backend.text_ids(SCORED[2])) > 2 * SCORE_ROWS
+    ours, theirs = backend.score(SCORED), tf.score(SCORED)
+    for a, b in zip(ours, theirs):
+        assert a < 0 and a == pytest.approx(b, rel=1e-3, abs=1e-2)
+    assert ours[0] != pytest.approx(ours[1], abs=1e-3)  # one character more or less is a different text
+
+
+def test_scores_do_not_depend_on_what_shares_the_batch(backend):
+    alone = backend.score(SCORED)
+    reply = queue.Queue()
+    gens = [Request(backend.encode(_msgs(s)), 24, reply=reply) for s in _sources(2)]
+    backend.scheduler.submit(gens)  # generation running while the texts are scored
+    busy = backend.score(SCORED)
+    done = [reply.get(timeout=120) for _ in gens]
+    assert all(r.result and r.result.tokens > 0 for r in done)
+    assert busy == pytest.approx(alone, rel=1e-3, abs=1e-2)
+
+
+def test_the_pipeline_asks_its_model_about_dropped_characters(tiny_gguf, seed_text):
+    """The pipeline's OCR step weighs 安管理 with the translating model's scores (random weights here: whatever
+    it decides, its verdict is in the flag); `newsdesk segment`, without a model, leaves it a flag."""
+    pipe = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None)
+    items = pipe.preprocess(from_text(seed_text, "seed"))
+    flags = [f for it in items for f in it.flags if f["kind"] == "ocr_dropped"]
+    assert len(flags) == 3 and all("log-probability" in f["message"] for f in flags)

@@ -1,7 +1,9 @@
 """OCR corrections (issue 12): the confident OCR findings are corrected in the text the model reads, the text as
 printed stays in the record with the corrections listed, and offsets in the corrected text still point at the
 right characters of the file. On the seed page: 金五产品 (swapped) and 出海口口 (doubled) are corrected; 安管理
-(dropped, the weakest rule) stays a flag only."""
+(dropped, the weakest rule) stays a flag only unless a model weighs it and finds the sentence far likelier with the
+character put back (here a stand-in scorer decides; tests/test_llamacpp.py checks the real scoring on the tiny
+model, tests/test_real_model.py the embedded model's verdict on the seed page)."""
 
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ def test_confident_findings_are_corrected_in_the_text_the_model_reads(items):
 
 
 def test_a_dropped_character_stays_a_flag_only(items):
-    """The weak rule: 安管理 is flagged with its suggested reading, but the model reads the text as printed."""
+    """The weak rule, with no model to weigh it (`newsdesk segment`): 安管理 is flagged with its suggested reading,
+    but the model reads the text as printed."""
     it = _article(items, "安管理")
     assert sum(p.count("安管理") for p in it.paragraphs) == 3 and "安全管理" not in it.text
     assert it.corrections == [] and it.as_dict()["paragraphs_read"] == it.as_dict()["paragraphs"]
@@ -63,7 +66,78 @@ def test_a_dropped_character_stays_a_flag_only(items):
     assert len(flags) == 3
     for f in flags:
         assert not f["applied"] and f["expected"] == "安全管理"
-        assert "The text is left as it is (a dropped character is never inserted" in f["message"]
+        assert "The text is left as it is (no model weighed it" in f["message"]
+
+
+class Scorer:
+    """A stand-in for a model's `score`: each text's log-probability is -len(text), less `gain` for a text with
+    安全管理 in it (a higher gain: the model prefers the corrected sentence); it keeps what it was asked."""
+
+    def __init__(self, gain: float, here: dict[str, float] | None = None):
+        self.gain, self.here, self.asked = gain, here or {}, []
+
+    def __call__(self, texts):
+        self.asked.append(list(texts))
+        out = []
+        for t in texts:
+            gain = next((g for piece, g in self.here.items() if piece in t), self.gain)
+            out.append(-len(t) + (gain + 1 if "安全管理" in t else 0))
+        return out
+
+
+def test_a_dropped_character_the_model_finds_far_likelier_is_put_back():
+    weigh = Scorer(gain=9.0)
+    it = _article(segment(TEXT, weigh=weigh), "安管理")
+    (asked,) = weigh.asked  # the page's dropped characters in one batch: (printed, corrected) sentence pairs
+    assert len(asked) == 6
+    for printed, corrected in zip(asked[::2], asked[1::2]):
+        assert printed.replace("安管理", "安全管理", 1) == corrected and printed in TEXT.replace("\n", "")
+        assert 10 <= len(printed) <= 81  # the defect's sentence, at most 40 characters each side
+    read = "\n".join(it.paragraphs)
+    assert read.count("安全管理") == 3 and "安管理" not in read
+    d = it.as_dict()
+    assert sum(p.count("安管理") for p in d["paragraphs"]) == 3  # the record keeps the page as printed
+    assert [(c["kind"], c["original"], c["corrected"]) for c in d["corrections"]] == [("ocr_dropped", "安管理", "安全管理")] * 3
+    for c in d["corrections"]:
+        a, b = c["span"]
+        assert TEXT[a:b] == "安管理" and "the model finds the sentence with '安全管理' far likelier" in c["evidence"]
+        assert "(log-probability +9.0)" in c["evidence"]
+    for f in (f for f in it.flags if f["kind"] == "ocr_dropped"):
+        assert f["applied"] and f["message"].endswith("The model read '安全管理'.")
+    # an offset in the corrected text still points at the file: 管理机制 sits after one inserted 全
+    k = next(k for k, p in enumerate(it.paragraphs) if "安全管理机制" in p)
+    at = it.paragraphs[k].index("管理机制")
+    a, b = it.locate(k, at, at + 4)
+    assert TEXT[a:b] == "管理机制"
+
+
+def test_a_dropped_character_the_model_does_not_clearly_prefer_stays_a_flag():
+    it = _article(segment(TEXT, weigh=Scorer(gain=2.5)), "安管理")
+    assert it.corrections == [] and "安全管理" not in "\n".join(it.paragraphs)
+    for f in (f for f in it.flags if f["kind"] == "ocr_dropped"):
+        assert not f["applied"]
+        assert "the model does not find the sentence clearly likelier with '安全管理' (log-probability +2.5, 4 needed)" in f["message"]
+
+
+def test_the_same_dropped_sequence_is_decided_once_for_the_page():
+    """安管理 three times: the model is sure in two sentences and not in the third (an idiom, 授企业以安管理之渔);
+    the OCR keeps missing the same glyph, so all three are corrected, the third saying why."""
+    it = _article(segment(TEXT, weigh=Scorer(gain=9.0, here={"授企业以": -0.3})), "安管理")
+    assert "安管理" not in "\n".join(it.paragraphs) and len(it.corrections) == 3
+    (idiom,) = [c for c in it.corrections if "another sentence" in c["evidence"]]
+    assert TEXT[idiom["span"][0] - 4:idiom["span"][1]] == "授企业以安管理"
+    assert "(log-probability +9.0; here -0.3), the same sequence the OCR keeps missing" in idiom["evidence"]
+    # no sentence sure enough: none is corrected
+    it = _article(segment(TEXT, weigh=Scorer(gain=3.0, here={"授企业以": -0.3})), "安管理")
+    assert it.corrections == []
+
+
+def test_no_model_is_asked_when_corrections_are_off_or_nothing_was_dropped(items):
+    weigh = Scorer(gain=9.0)
+    segment(TEXT, ocr_fix=False, weigh=weigh)
+    a, b = _article(items, "金五").span
+    segment(TEXT[a:b], weigh=weigh)  # an article with a swap and a doubling, no dropped character
+    assert weigh.asked == []
 
 
 def test_a_suspicious_pair_written_twice_on_the_page_is_not_corrected(items):

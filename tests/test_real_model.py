@@ -81,3 +81,26 @@ def test_llama_cpp_reads_the_same_token_ids_as_transformers():
             want = tok(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True),
                        add_special_tokens=False)["input_ids"]
             assert backend.encode(msgs) == want, name
+
+
+NAME_PAGE = """发言人回应安全问题
+
+本报讯 国务院台办发言人安峰山表示，两岸交流合作有利于台海和平与安全。
+记者会上，安峰山就台海安全问题作了上述回应。
+"""
+
+
+@pytest.mark.real_model
+def test_the_embedded_model_puts_a_dropped_character_back_and_leaves_a_name_alone(seed_text):
+    """The OCR step asks the model about dropped characters: on the seed page 安管理 is read as 安全管理 (all
+    three); 安峰山, a spokesman's name that the page's evidence alone cannot tell from a defect, is left as it is."""
+    pipe = Pipeline(default_profile(), cache_path=None)
+    items = pipe.preprocess(ingest.from_text(seed_text, name="seed"))
+    (it,) = [it for it in items if any(f.get("found") == "安管理" for f in it.flags)]
+    assert [(c["original"], c["corrected"]) for c in it.corrections] == [("安管理", "安全管理")] * 3
+    assert "安管理" not in "\n".join(it.paragraphs) and it.as_dict()["text"].count("安管理") == 3
+    (it,) = pipe.preprocess(ingest.from_text(NAME_PAGE, name="name"))
+    flags = [f for f in it.flags if f["kind"] == "ocr_dropped"]
+    assert flags and all(f["found"] == "安峰山" and not f["applied"] for f in flags), it.flags
+    assert "the model does not find the sentence clearly likelier" in flags[0]["message"]
+    assert it.corrections == [] and "\n".join(it.paragraphs).count("安峰山") == 2

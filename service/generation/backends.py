@@ -64,6 +64,10 @@ class Backend:
     def count_tokens(self, text: str) -> int:
         raise NotImplementedError
 
+    def text_ids(self, text: str) -> list[int]:
+        """Plain text as token ids, no template and no special tokens (what `score` reads)."""
+        raise NotImplementedError
+
     def prefix_tokens(self, template: str, ids: list[int]) -> int:
         """How many leading tokens of `ids` are the template's fixed head (the same for every request of this
         template): the template rendered with empty values, compared token by token."""
@@ -80,6 +84,36 @@ class Backend:
                 interactive: bool = False) -> Request:
         limit = max(1, min(max_new, self.context_tokens - len(ids)))
         return Request(ids, limit, caller=caller, reply=reply, prefix=prefix, tag=tag, interactive=interactive)
+
+    @property
+    def scores(self) -> bool:
+        """Whether this runtime can say how likely a text is (`score`); an API server's cannot."""
+        return bool(getattr(self.engine, "scores", False))
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        """The log-probability of each text as plain text under the model (natural log, summed over its tokens
+        after the first), through the model's queue. Texts that share their first characters compare fairly: the
+        OCR step (service/page/ocr.py) weighs a printed sentence against the same sentence corrected."""
+        import queue
+
+        if not self.scores:
+            raise ModelError(f"the {self.runtime} runtime cannot score text.")
+        reply: queue.Queue = queue.Queue()
+        caller = object()
+        out = [0.0] * len(texts)
+        # a few short texts, asked before a page is generated: served first, as a web-UI session's paste is
+        reqs = [Request(ids, 0, caller=caller, reply=reply, tag=i, score=True, interactive=True)
+                for i, ids in enumerate(self.text_ids(t) for t in texts) if len(ids) > 1]
+        self.scheduler.submit(reqs)
+        try:
+            for _ in reqs:
+                r = reply.get()
+                if r.error:
+                    raise r.error
+                out[r.tag] = r.result.logprob
+        finally:
+            self.scheduler.cancel(caller)
+        return out
 
     def generate(self, inputs: Sequence, max_new_tokens: Sequence[int]) -> Iterator[list[tuple[int, Generation]]]:
         """Generate for many inputs through the queue; yields (input index, Generation) pairs as they finish,
@@ -148,10 +182,18 @@ class BatchEngine:
     def reset(self) -> None:
         self.pending.clear()
 
+    scores = True
+
     def step(self) -> list[Request]:
         batch, self.pending = self.pending, []
+        scoring = [r for r in batch if r.score]
+        for r in scoring:  # a forward pass of its own each (they are a few short sentences)
+            t0 = time.perf_counter()
+            r.result = Generation("", 0, True, 0.0, logprob=self.backend.logprob(r.ids))
+            r.result.seconds = time.perf_counter() - t0
+        batch = [r for r in batch if not r.score]
         if not batch:
-            return []
+            return scoring
         b = self.backend
         width = max(len(r.ids) for r in batch)
         limit = max(1, min(max(r.max_new for r in batch), b.context_tokens - width))
@@ -165,7 +207,7 @@ class BatchEngine:
             tokens = [t for t in tokens if t != b.pad_id]
             text = b.tokenizer.decode(tokens, skip_special_tokens=True).strip()
             r.result = Generation(text, len(tokens), cut is not None, seconds)
-        return batch
+        return scoring + batch
 
 
 class TransformersBackend(Backend):
@@ -185,6 +227,17 @@ class TransformersBackend(Backend):
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def text_ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def logprob(self, ids: list[int]) -> float:
+        import torch
+
+        with torch.inference_mode():
+            x = torch.tensor([ids], device=self.device)
+            logits = self.model(input_ids=x).logits[0, :-1].float()
+            return float(torch.log_softmax(logits, -1).gather(1, x[0, 1:, None]).sum())
 
     def _greedy(self):
         return dict(do_sample=False, num_beams=1, temperature=None, top_p=None, top_k=None)
@@ -217,6 +270,7 @@ class TransformersChat(TransformersBackend):
 
 class TransformersSeq2Seq(TransformersBackend):
     follows_instructions = False
+    scores = False  # a translation model's probability of a source sentence means nothing here
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer(text, truncation=False)["input_ids"]
@@ -289,6 +343,9 @@ class LlamaCppBackend(Backend):
 
     def count_tokens(self, text: str) -> int:
         return len(self.engine.tokenize(text, special=False))
+
+    def text_ids(self, text: str) -> list[int]:
+        return self.engine.tokenize(text, special=False)
 
 
 def compile_chat_template(source: str):

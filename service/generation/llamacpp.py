@@ -42,6 +42,7 @@ MIN_PREFIX = 8  # shorter shared heads are not worth a sequence of their own
 MAX_PREFIXES = 12  # shared prefixes kept (least recently used dropped first)
 N_CTX = 16384  # KV cells shared by all running sequences (about 470 MB in f16 for the 1.5B model)
 PREFILL_CHUNK = 256  # prompt tokens read per step beside the decoding sequences (keeps decode steps short)
+SCORE_ROWS = 64  # rows of scoring requests per step that ask for logits (each row's logits: 0.6 MB)
 FEW = 8  # a decode-only step with fewer sequences than this is a "few" step in the counters (a page's tail)
 STEP_KINDS = ("prompt and decode", "decode, many sequences", "decode, few sequences")
 
@@ -104,6 +105,8 @@ class _Seq:
     feed: int | None = None  # the sampled token to feed next step
     prefix: "_Prefix | None" = None
     row: int = -1  # logits row in the current batch
+    scoring: list = field(default_factory=list)  # a scoring request's (row, next token) pairs in this batch
+    logprob: float = 0.0  # ... and the sum of its tokens' log-probabilities so far
 
 
 @dataclass(eq=False)
@@ -120,6 +123,8 @@ class _Prefix:
 
 
 class LlamaEngine:
+    scores = True  # answers scoring requests (Request.score): a text's log-probability, for the OCR step
+
     def __init__(self, path: str | Path, *, capacity: int = 16, n_ctx: int = N_CTX, n_batch: int = 512,
                  n_threads: int | None = None):
         L = import_llama()
@@ -310,6 +315,7 @@ class LlamaEngine:
                 s.feed = None
         budget -= n
         chunk = max(PREFILL_CHUNK, budget // 2)
+        score_rows = SCORE_ROWS
         for p in self.prefixes.values():  # shared prefixes not yet read
             if budget <= 0:
                 break
@@ -328,6 +334,19 @@ class LlamaEngine:
                 self._attach(s)
             todo = len(s.req.ids) - s.pos
             if todo <= 0 or s.out:
+                continue
+            if s.req.score:  # every row but the last asks for logits: what follows it is the text's next token
+                take = min(todo, budget, chunk, score_rows)
+                if take <= 0:
+                    continue
+                ids = s.req.ids
+                for k in range(s.pos, s.pos + take):
+                    put(ids[k], k, s.sid, k + 1 < len(ids))
+                    if k + 1 < len(ids):
+                        s.scoring.append((n - 1, ids[k + 1]))
+                s.pos += take
+                budget -= take
+                score_rows -= take
                 continue
             take = min(todo, budget, chunk)
             for k in range(s.pos, s.pos + take):
@@ -364,6 +383,9 @@ class LlamaEngine:
             p.reading = 0
         done = []
         for s in list(self.seqs):
+            if s.req.score:
+                self._score(s, done)
+                continue
             if s.row < 0:
                 continue
             logits = np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.row), shape=(self.n_vocab,))
@@ -380,6 +402,20 @@ class LlamaEngine:
             else:
                 s.feed = tok
         return done
+
+    def _score(self, s: _Seq, done: list) -> None:
+        """Add the log-probabilities of a scoring request's tokens read in this step; finish it once all are read."""
+        import numpy as np
+
+        for row, nxt in s.scoring:
+            logits = np.ctypeslib.as_array(self.L.llama_get_logits_ith(self.ctx, row), shape=(self.n_vocab,))
+            top = float(logits.max())
+            s.logprob += float(logits[nxt]) - top - float(np.log(np.exp(logits - top).sum()))
+        s.scoring.clear()
+        if s.pos >= len(s.req.ids):
+            s.req.result = Generation("", 0, True, time.perf_counter() - s.req.started, logprob=s.logprob)
+            self._release(s)
+            done.append(s.req)
 
     def close(self) -> None:
         if getattr(self, "ctx", None):

@@ -33,6 +33,7 @@ The engine protocol (see `service/generation/llamacpp.py` and `service/generatio
     engine.hold(reqs)           (optional) running requests not to advance until the next hold(); they keep
                                 their state, and do not count against `capacity`
     engine.reset()              forget every running request (after a failure)
+    engine.scores               (optional) True: it answers `Request.score` requests (a text's log-probability)
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Generation:
     tokens: int  # generated tokens
     finished: bool  # stopped at end-of-sequence (False: cut off at max_new_tokens)
     seconds: float  # wall time from joining the batch to finishing
+    logprob: float | None = None  # a scoring request's answer: log-probability of its tokens after the first
 
 
 _ids = itertools.count()
@@ -72,6 +74,7 @@ class Request:
     prefix: int = 0  # leading prompt tokens shared with other requests of the same template (KV reuse)
     tag: object = None  # the caller's own handle (e.g. its Job)
     interactive: bool = False  # a person waits for it (a web-UI session): may be served first (see LIGHT)
+    score: bool = False  # nothing to generate: read the prompt and give its log-probability (Generation.logprob)
     result: Generation | None = None
     error: BaseException | None = None
     cancelled: bool = False

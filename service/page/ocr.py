@@ -33,10 +33,15 @@ bench/results/20261202-ocr-corrections.json has the figures and a verdict on eac
 - swapped: applied when the found pair is written nowhere else on the page. A slip of the OCR is not repeated
   verbatim; a pair that recurs is the text's own (阴转 in a weather table that also writes 转阴). One wrong
   correction is left on the held-out text (日本高品油, high-grade oil, read as 高油品).
-- dropped: never applied, a flag only. Nothing the rule can see tells 安管理 (for 安全管理) on the seed page from
-  安峰山 (a spokesman's name) or 免下车 (drive-through) on clean text: the same character, the same kind of
-  evidence. On the held-out clean text it fires 27 times, every one a wrong insertion had it been applied. A
-  summary that copies such a defect is written again (checks.summary_problems, `summary_ocr_copied`).
+- dropped: applied only when a model weighs it (`weigh_dropped`; the pipeline passes its translating model's
+  `score`, `newsdesk segment` has no model and leaves a flag). Nothing the page shows tells 安管理 (for 安全管理)
+  on the seed page from 安峰山 (a spokesman's name) or 免下车 (drive-through) on clean text: the same character,
+  the same kind of evidence; on the held-out clean text the rule fires 27 times, every one a wrong insertion had
+  it been applied on the page's evidence alone. The model reads the sentence as printed and with the character
+  put back, and the correction is applied when the corrected sentence is at least e^DROPPED_GAIN times likelier
+  (on the seed page: +13.2 and +11.5 for 安全管理; on the 31 findings of clean text, at most +1.1:
+  bench/results/20261206-ocr-dropped-model.json). A summary that copies a defect left as a flag is written again
+  (checks.summary_problems, `summary_ocr_copied`).
 
 Two findings on the same characters: the first one is applied.
 
@@ -47,6 +52,7 @@ items' text and offsets, adds flags and applies corrections, and knows nothing e
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -186,8 +192,10 @@ def find_defects(text: str, page: Page) -> list[Defect]:
             out.append(Defect("dropped", pos, nxt_pos + 2, w + nxt[:2], cand + nxt[:2],
                               f"'{w}' does not stand alone as a word here; '{cand}' (dictionary frequency "
                               f"{_freq(cand)}) is written {n} times elsewhere on this page",
-                              confident=False, doubt="a dropped character is never inserted: on clean text this "
-                                                     "rule also fires on names and terms such as 安峰山 and 免下车"))
+                              confident=False, doubt="no model weighed it, and a dropped character is inserted only "
+                                                     "when a model finds the sentence far likelier with it: on clean "
+                                                     "text this rule also fires on names and terms such as 安峰山 "
+                                                     "and 免下车"))
     return out
 
 
@@ -205,44 +213,110 @@ def suspicions(flags: list[dict]) -> list[tuple[str, str]]:
                               if str(f.get("kind", "")).startswith("ocr_") and f.get("found") and f.get("expected")))
 
 
-def flags(item, page: Page, correct: bool = True) -> list[dict]:
-    """OCR defect flags for an item's headline lines and paragraphs, with original-file spans; with `correct`,
-    the confident findings are applied to the text the model reads (`Item.correct`) and listed in
-    `item.corrections`."""
+Weigh = Callable[[list[str]], list[float]]  # texts -> their log-probabilities under the model (Backend.score)
+DROPPED_GAIN = 4.0  # nats: how much likelier the model must find the sentence with the character put back
+SENTENCE_END = "。！？!?；;\n"
+CONTEXT = 40  # characters of the defect's sentence on each side, at most, that the model reads
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of the sentence around text[start:end], at most CONTEXT characters on each side."""
+    a = max(start - CONTEXT, max((text.rfind(c, 0, start) for c in SENTENCE_END), default=-1) + 1)
+    ends = [k for k in (text.find(c, end) for c in SENTENCE_END) if k >= 0]
+    z = min(end + CONTEXT, min(ends) + 1 if ends else len(text))
+    return a, z
+
+
+def weigh_dropped(found: list[tuple[str, Defect]], weigh: Weigh) -> None:
+    """Ask the model about each dropped character (text, defect): the printed sentence and the same sentence with
+    the character put back are scored, and the correction becomes confident (applied) when the model finds the
+    corrected sentence at least e^DROPPED_GAIN (about 55) times likelier. Where the page's evidence cannot tell
+    安管理 (for 安全管理) from a name or a term (安峰山, 免下车), the reading of the whole sentence can: an
+    inserted character costs its own probability, so the model has to find the printed sentence clearly wrong.
+    The rule only fires on a sequence written at least twice on the page (a glyph the OCR keeps missing), so the
+    same sequence is decided once for the page, by the sentence that says most: 授企业以安管理之渔, an idiom the
+    model cannot read either way, is corrected with the page's two other 安管理."""
+    texts = []
+    for text, d in found:
+        a, z = _sentence(text, d.start, d.end)
+        texts += [text[a:z], text[a:d.start] + d.expected + text[d.end:z]]
+    lps = weigh(texts)
+    gains = [lps[2 * k + 1] - lps[2 * k] for k in range(len(found))]
+    best: dict[tuple[str, str], float] = {}
+    for (_, d), g in zip(found, gains):
+        best[d.found, d.expected] = max(g, best.get((d.found, d.expected), g))
+    for (_, d), gain in zip(found, gains):
+        top = best[d.found, d.expected]
+        if gain >= DROPPED_GAIN:
+            d.confident = True
+            d.evidence += (f"; and the model finds the sentence with '{d.expected}' far likelier than as printed "
+                           f"(log-probability {gain:+.1f})")
+        elif top >= DROPPED_GAIN:
+            d.confident = True
+            d.evidence += (f"; and the model finds '{d.expected}' far likelier in another sentence of this page "
+                           f"(log-probability {top:+.1f}; here {gain:+.1f}), the same sequence the OCR keeps missing")
+        else:
+            d.doubt = (f"the model does not find the sentence clearly likelier with '{d.expected}' (log-probability "
+                       f"{gain:+.1f}, {DROPPED_GAIN:.0f} needed), and a character is not inserted on weaker evidence")
+
+
+def _found(item, page: Page) -> list[tuple]:
+    """Every finding in an item's headline lines and paragraphs, as (text, paragraph, block, defect, original
+    span, joins), found and located in the printed text before any correction is applied."""
     out = []
     pieces = [(b.text, None, b, lambda a, z, b=b: [b.orig(a), b.orig(z - 1) + 1]) for b in item.head_blocks]
-    # offsets in the printed paragraph: locate before any correction is applied to it
     pieces += [(p, k, None, lambda a, z, k=k: item.locate(k, a, z)) for k, p in enumerate(item.paragraphs)]
     for text, paragraph, block, locate in pieces:
-        fixes, taken = [], []
         joins = (block or item.sources[paragraph][0]).joins  # original offsets of line breaks line repair removed
-        for d in find_defects(text, page):
-            span = locate(d.start, d.end)
-            free = not any(a < d.end and d.start < z for a, z in taken)  # never two changes to one character
-            broken = any(span[0] < j < span[1] for j in joins)
-            applied = correct and d.confident and free and not broken
-            if applied:
-                fixes.append((d.start, d.end, d.expected))
-                taken.append((d.start, d.end))
-                item.corrections.append({"kind": f"ocr_{d.kind}", "original": d.found, "corrected": d.expected,
-                                         "span": span, "evidence": d.evidence})
-                tail = f"The model read '{d.expected}'."
-            else:
-                why = (d.doubt if not d.confident else "it overlaps another correction" if not free else
-                       "it runs across a line break, which may be real" if broken else "corrections are turned off")
-                tail = f"The text is left as it is ({why})."
-            out.append(flag(f"ocr_{d.kind}", f"{_MESSAGES[d.kind]}: '{d.found}' probably should read "
-                            f"'{d.expected}' ({d.evidence}). {tail}", span=span, found=d.found, expected=d.expected,
-                            applied=applied))
+        out += [(text, paragraph, block, d, locate(d.start, d.end), joins) for d in find_defects(text, page)]
+    return out
+
+
+def _apply(item, found: list[tuple], correct: bool) -> list[dict]:
+    """Flags for an item's findings; with `correct`, the confident ones applied to the text the model reads
+    (`Item.correct`) and listed in `item.corrections`."""
+    out = []
+    pieces: dict = {}
+    for _text, paragraph, block, d, span, joins in found:
+        fixes, taken = pieces.setdefault((paragraph, id(block)), (paragraph, block, [], []))[2:]
+        free = not any(a < d.end and d.start < z for a, z in taken)  # never two changes to one character
+        broken = any(span[0] < j < span[1] for j in joins)
+        applied = correct and d.confident and free and not broken
+        if applied:
+            fixes.append((d.start, d.end, d.expected))
+            taken.append((d.start, d.end))
+            item.corrections.append({"kind": f"ocr_{d.kind}", "original": d.found, "corrected": d.expected,
+                                     "span": span, "evidence": d.evidence})
+            tail = f"The model read '{d.expected}'."
+        else:
+            why = (d.doubt if not d.confident else "it overlaps another correction" if not free else
+                   "it runs across a line break, which may be real" if broken else "corrections are turned off")
+            tail = f"The text is left as it is ({why})."
+        out.append(flag(f"ocr_{d.kind}", f"{_MESSAGES[d.kind]}: '{d.found}' probably should read "
+                        f"'{d.expected}' ({d.evidence}). {tail}", span=span, found=d.found, expected=d.expected,
+                        applied=applied))
+    for paragraph, block, fixes, _ in pieces.values():
         if fixes:
             item.correct(paragraph, block, fixes)
     return out
 
 
-def flag_items(items, texts: list[str], correct: bool = True) -> None:
+def flags(item, page: Page, correct: bool = True) -> list[dict]:
+    """OCR defect flags for an item's headline lines and paragraphs, with original-file spans; with `correct`,
+    the confident findings are applied to the text the model reads (`Item.correct`) and listed in
+    `item.corrections`."""
+    return _apply(item, _found(item, page), correct)
+
+
+def flag_items(items, texts: list[str], correct: bool = True, weigh: Weigh | None = None) -> None:
     """The OCR step: add OCR defect flags to each of `items` (segment.Item objects: articles, not furniture), with
     the evidence of the whole page, `texts` (the text of each of its paragraphs and headline lines), and, with
-    `correct`, apply the confident ones to the text the model reads."""
+    `correct`, apply the confident ones to the text the model reads. With `weigh` (a model's `score`), the
+    dropped characters of the whole page are put to the model in one batch (`weigh_dropped`) first."""
     page = page_evidence(texts)
-    for it in items:
-        it.flags.extend(flags(it, page, correct))
+    found = [(it, _found(it, page)) for it in items]
+    dropped = [(f[0], f[3]) for _, fs in found for f in fs if f[3].kind == "dropped" and not f[3].confident]
+    if weigh is not None and correct and dropped:
+        weigh_dropped(dropped, weigh)
+    for it, fs in found:
+        it.flags.extend(_apply(it, fs, correct))

@@ -631,9 +631,10 @@ class _Group:
     continued_from: Block | None = None
 
 
-def segment(text: str, ocr_fix: bool = True) -> list[Item]:
+def segment(text: str, ocr_fix: bool = True, weigh: ocr.Weigh | None = None) -> list[Item]:
     """The items of a page, in page order, each with its flags: the layout's, then the OCR step's (ocr.py), which
-    also corrects the text the model reads where the page's evidence is strong (`ocr_fix=False`: flags only)."""
+    also corrects the text the model reads where the page's evidence is strong (`ocr_fix=False`: flags only).
+    `weigh`: a model's `score`, which the OCR step asks about dropped characters (without it they stay flags)."""
     blocks = join_lines(text)
     roles = [_role(b) for b in blocks]
     unpunctuated = _unpunctuated(blocks, roles)
@@ -695,7 +696,7 @@ def segment(text: str, ocr_fix: bool = True) -> list[Item]:
                              "OCR?), so a line without one says nothing about a headline: the page is kept as one "
                              "article.", span=it.span))
     ocr.flag_items([it for it in items if it.kind not in SKIP_KINDS], [b.text for b in blocks if not b.furniture],
-                   correct=ocr_fix)
+                   correct=ocr_fix, weigh=weigh)
     return items
 
 
