@@ -317,6 +317,12 @@ def test_an_articles_leftover_words_are_asked_for_in_one_request():
     assert parse_fills(answer, ["断裂", "打卡", "中医科", "特色"]) == {"断裂": "breakage", "中医科": "the TCM department"}
     assert parse_fills("breakage", ["断裂"]) == {"断裂": "breakage"}
     assert parse_fills("breakage", ["断裂", "打卡"]) == {}  # a bare answer cannot say which word it is for
+    # the question's lines copied with the English in place of the Chinese (seen on the seed page): by position
+    answer = "Inspection of progress =\nJiangnan =\nstaffing =\ninstrument =\nMedical"
+    assert parse_fills(answer, ["推进视察", "江南", "配备", "仪"]) == {
+        "推进视察": "Inspection of progress", "江南": "Jiangnan", "配备": "staffing", "仪": "instrument"}
+    assert parse_fills("江南 = Jiangnan\nstaffing =", ["江南", "配备"]) == {"江南": "Jiangnan", "配备": "staffing"}
+    assert parse_fills("=\n江南 =", ["配备", "江南"]) == {}  # nothing on either side: no answer
 
 
 def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pipe):

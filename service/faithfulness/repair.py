@@ -206,12 +206,16 @@ class Repair:
 
 def parse_fills(answer: str, words: list[str]) -> dict[str, str]:
     """`word = English` lines of a term look-up answer -> the usable ones: plain English (no Chinese) of at most
-    FILL_MAX_WORDS words, for a word that was asked. A one-word question may be answered with the English alone."""
+    FILL_MAX_WORDS words, for a word that was asked. A one-word question may be answered with the English alone.
+    The small model sometimes copies the question's `word =` lines with the English put in place of the Chinese
+    (`Jiangnan =`): such a line answers the word asked on the same line."""
     out: dict[str, str] = {}
     lines = [x.strip() for x in answer.strip().splitlines() if x.strip()]
-    for line in lines:
+    for k, line in enumerate(lines):
         zh, sep, en = line.replace("＝", "=").partition("=")
         zh = zh.strip(" -*\t\"'“”‘’")
+        if sep and not en.strip() and zh and not CJK.search(zh) and k < len(words):
+            zh, en = words[k], zh
         if not sep:
             if len(words) == 1 and len(lines) == 1:
                 zh, en = words[0], line
