@@ -128,3 +128,25 @@ def test_a_layout_that_cannot_be_written_leaves_the_shipped_file(tmp_path, monke
     assert provision.llama_file(prof, log=said.append) == str(provision.gguf_path(prof))
     assert any("could not write the AMX layout" in m for m in said)
     assert not provision.amx_path(prof).exists() and not list(provision.amx_path(prof).parent.glob("*.part"))
+
+
+def test_models_list_says_where_the_amx_layout_stands(tmp_path, monkeypatch):
+    src = tmp_path / "m.gguf"
+    write_gguf(src)
+    blob = src.read_bytes()
+    prof = Profile(name="amx-state", kind="chat", runtime="llama.cpp",
+                   gguf={"repo": "nobody/nothing", "file": "m.gguf", "size": len(blob),
+                         "sha256": hashlib.sha256(blob).hexdigest()})
+    provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+    monkeypatch.setattr(amx, "wanted", lambda: False)
+    assert provision.amx_state(prof) is None  # no AMX here (or NEWSDESK_AMX_LAYOUT=off): nothing to say
+    monkeypatch.setattr(amx, "wanted", lambda: True)
+    state, hint = provision.amx_state(prof)
+    assert state == "not derived" and "newsdesk models fetch" in hint and not provision.amx_path(prof).exists()
+    out = Path(provision.ensure_amx(prof, log=lambda m: None))
+    assert provision.amx_state(prof) == ("ready", "")
+    data = bytearray(out.read_bytes())
+    data[-5] ^= 0xFF
+    out.write_bytes(bytes(data))
+    state, hint = provision.amx_state(prof)
+    assert state == "damaged" and "sha256" in hint and out.exists()  # said, not deleted

@@ -321,6 +321,8 @@ def cmd_models_list(args) -> int:
         print(f"{mark} {p.name:28} {p.kind:8} {p.runtime:13} {state:13} {p.description}")
         if hint:
             print(f"    {hint}")
+        if (amx := provision.amx_state(p, log=log)) is not None:  # what llama.cpp loads on this CPU
+            print(f"    AMX layout (this CPU multiplies with AMX): {amx[0]}" + (f"; {amx[1]}" if amx[1] else ""))
         if p.gguf and p.runtime == "llama.cpp" and provision.converted_dir(p).exists():
             state, hint = provision.model_state(p, "transformers", log=log)  # a bf16 conversion is there too
             print(f"    with --runtime transformers (bf16): {state}" + (f"; {hint}" if hint else ""))

@@ -190,6 +190,21 @@ def model_state(profile: Profile, runtime: str | None = None, log: Log | None = 
                             "--runtime transformers`."
 
 
+def amx_state(profile: Profile, log: Log | None = None) -> tuple[str, str] | None:
+    """(state, what to do) of the AMX layout (service/generation/amx.py) where llama.cpp would load it (this CPU
+    and build have AMX, NEWSDESK_AMX_LAYOUT is not off), else None. Never deletes or derives anything."""
+    from service.generation import amx
+
+    if not profile.gguf or profile.runtime != "llama.cpp" or not amx.wanted():
+        return None
+    why = amx_problem(profile, log)
+    if why is None:
+        return "ready", ""
+    if not amx_path(profile).exists():
+        return "not derived", "derived from the GGUF by `newsdesk models fetch` or on first use (about a minute)."
+    return "damaged", f"{amx_path(profile)}: {why}; derived again on next use, or now by `newsdesk models fetch`."
+
+
 def is_ready(profile: Profile, runtime: str | None = None) -> bool:
     """What the runtime loads is there and verified: the GGUF (llama.cpp runs it itself), or its bf16 conversion
     (transformers). Hashes a file whose stamp changed since it last verified (seconds for the 1.1 GB GGUF)."""
@@ -504,13 +519,18 @@ def amx_path(profile: Profile) -> Path:
     return model_root(profile) / "amx" / (Path(profile.gguf["file"]).stem + "-amx.gguf")
 
 
+def _amx_manifest(out: Path) -> Path:
+    """Beside the AMX layout: the source's sha256, the recipe, and the layout's size and sha256."""
+    return out.with_name(out.name + ".manifest.json")
+
+
 def amx_problem(profile: Profile, log: Log | None = None) -> str | None:
     """None when the AMX layout in the cache is what service/generation/amx.py derived from the pinned GGUF (its
     manifest names the source's sha256 and the recipe, and the file hashes right), else what is wrong."""
     from service.generation import amx
 
     out = amx_path(profile)
-    manifest = _read_json(out.with_name(out.name + ".manifest.json"))
+    manifest = _read_json(_amx_manifest(out))
     if not out.exists():
         return "not derived yet"
     if manifest.get("source_sha256") != profile.gguf["sha256"] or manifest.get("recipe") != amx.RECIPE:
@@ -554,7 +574,7 @@ def ensure_amx(profile: Profile, log: Log = print, **kw) -> str:
             raise
         _record_for(out).unlink(missing_ok=True)
         os.replace(part, out)
-        _write_json(out.with_name(out.name + ".manifest.json"),
+        _write_json(_amx_manifest(out),
                     {"source": gguf.name, "source_sha256": profile.gguf["sha256"], "recipe": amx.RECIPE,
                      "size": out.stat().st_size, "sha256": sha})
         _remember(out, sha)
