@@ -132,6 +132,17 @@ def test_the_same_dropped_sequence_is_decided_once_for_the_page():
     assert it.corrections == []
 
 
+def test_a_model_that_fails_to_answer_leaves_the_dropped_characters_as_flags():
+    def broken(texts):
+        raise RuntimeError("engine gone")
+
+    it = _article(segment(TEXT, weigh=broken), "安管理")
+    assert [c["original"] for c in it.corrections] == []
+    flags = [f for f in it.flags if f["kind"] == "ocr_dropped"]
+    assert len(flags) == 3 and all("the model could not be asked (RuntimeError: engine gone)" in f["message"]
+                                   for f in flags)
+
+
 def test_no_model_is_asked_when_corrections_are_off_or_nothing_was_dropped(items):
     weigh = Scorer(gain=9.0)
     segment(TEXT, ocr_fix=False, weigh=weigh)

@@ -317,6 +317,10 @@ def flag_items(items, texts: list[str], correct: bool = True, weigh: Weigh | Non
     found = [(it, _found(it, page)) for it in items]
     dropped = [(f[0], f[3]) for _, fs in found for f in fs if f[3].kind == "dropped" and not f[3].confident]
     if weigh is not None and correct and dropped:
-        weigh_dropped(dropped, weigh)
+        try:
+            weigh_dropped(dropped, weigh)
+        except Exception as e:  # noqa: BLE001 - a model that cannot answer costs a correction, not the page
+            for _, d in dropped:
+                d.doubt = f"the model could not be asked ({type(e).__name__}: {e}), so nothing is inserted"
     for it, fs in found:
         it.flags.extend(_apply(it, fs, correct))
