@@ -40,7 +40,7 @@ def gain(f: dict) -> str:
     """The model's log-probability gain for a dropped character's correction, as its flag says it."""
     import re
 
-    m = re.search(r"log-probability ([+-][0-9.]+)", f["message"])
+    m = re.search(r"here ([+-][0-9.]+)", f["message"]) or re.search(r"log-probability ([+-][0-9.]+)", f["message"])
     return m.group(1) if m else ""
 
 PAGES = [ROOT / "corpus" / "000_fd4f6e000473b793.txt", *sorted((ROOT / "corpus" / "pages").glob("page*.txt"))]

@@ -149,4 +149,4 @@ def test_models_list_says_where_the_amx_layout_stands(tmp_path, monkeypatch):
     data[-5] ^= 0xFF
     out.write_bytes(bytes(data))
     state, hint = provision.amx_state(prof)
-    assert state == "damaged" and "sha256" in hint and out.exists()  # said, not deleted
+    assert state == "not usable" and "sha256" in hint and out.exists()  # said, not deleted

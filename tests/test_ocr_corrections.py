@@ -91,8 +91,10 @@ def test_a_dropped_character_the_model_finds_far_likelier_is_put_back():
     (asked,) = weigh.asked  # the page's dropped characters in one batch: (printed, corrected) sentence pairs
     assert len(asked) == 6
     for printed, corrected in zip(asked[::2], asked[1::2]):
-        assert printed.replace("安管理", "安全管理", 1) == corrected and printed in TEXT.replace("\n", "")
-        assert 10 <= len(printed) <= 81  # the defect's sentence, at most 40 characters each side
+        assert printed.replace("安管理", "安全管理", 1) == corrected
+        # the defect's sentence (at most 40 characters each side) after a newline, so that the first token the
+        # model scores is never the defect's own
+        assert printed[0] == "\n" and printed[1:] in TEXT.replace("\n", "") and 10 <= len(printed) - 1 <= 81
     read = "\n".join(it.paragraphs)
     assert read.count("安全管理") == 3 and "安管理" not in read
     d = it.as_dict()
@@ -127,6 +129,9 @@ def test_the_same_dropped_sequence_is_decided_once_for_the_page():
     (idiom,) = [c for c in it.corrections if "another sentence" in c["evidence"]]
     assert TEXT[idiom["span"][0] - 4:idiom["span"][1]] == "授企业以安管理"
     assert "(log-probability +9.0; here -0.3), the same sequence the OCR keeps missing" in idiom["evidence"]
+    # ...but not where the model clearly reads the sequence as printed
+    it = _article(segment(TEXT, weigh=Scorer(gain=9.0, here={"授企业以": -4.0})), "安管理")
+    assert len(it.corrections) == 2 and "授企业以安管理之渔" in "\n".join(it.paragraphs)
     # no sentence sure enough: none is corrected
     it = _article(segment(TEXT, weigh=Scorer(gain=3.0, here={"授企业以": -0.3})), "安管理")
     assert it.corrections == []

@@ -323,6 +323,10 @@ def test_an_articles_leftover_words_are_asked_for_in_one_request():
         "推进视察": "Inspection of progress", "江南": "Jiangnan", "配备": "staffing", "仪": "instrument"}
     assert parse_fills("江南 = Jiangnan\nstaffing =", ["江南", "配备"]) == {"江南": "Jiangnan", "配备": "staffing"}
     assert parse_fills("=\n江南 =", ["配备", "江南"]) == {}  # nothing on either side: no answer
+    # not one `=` line per word asked: no line can be placed by position
+    assert parse_fills("Here are the terms:\nstaffing =\nJiangnan =", ["配备", "江南"]) == {
+        "配备": "staffing", "江南": "Jiangnan"}  # a preamble line without `=` does not shift them
+    assert parse_fills("配备 = staffing\nJiangnan =", ["配备", "推进视察", "江南"]) == {"配备": "staffing"}
 
 
 def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pipe):

@@ -211,10 +211,14 @@ def parse_fills(answer: str, words: list[str]) -> dict[str, str]:
     (`Jiangnan =`): such a line answers the word asked on the same line."""
     out: dict[str, str] = {}
     lines = [x.strip() for x in answer.strip().splitlines() if x.strip()]
-    for k, line in enumerate(lines):
+    pairs = [x.replace("＝", "=") for x in lines if "=" in x.replace("＝", "=")]
+    by_line = len(pairs) == len(words)  # one `… =` line per word asked, in order: a line may answer by position
+    k = -1
+    for line in lines:
         zh, sep, en = line.replace("＝", "=").partition("=")
         zh = zh.strip(" -*\t\"'“”‘’")
-        if sep and not en.strip() and zh and not CJK.search(zh) and k < len(words):
+        k += bool(sep)
+        if by_line and sep and not en.strip() and zh and not CJK.search(zh) and words[k] not in out:
             zh, en = words[k], zh
         if not sep:
             if len(words) == 1 and len(lines) == 1:

@@ -110,6 +110,8 @@ class Backend:
                 r = reply.get()
                 if r.error:
                     raise r.error
+                if r.cancelled or r.result is None:
+                    raise ModelError("scoring was cancelled (the process is stopping).")
                 out[r.tag] = r.result.logprob
         finally:
             self.scheduler.cancel(caller)

@@ -216,6 +216,8 @@ class LlamaEngine:
         return len(r.ids) - (r.prefix if shared else 0) + r.max_new
 
     def check(self, r: Request) -> None:
+        if r.score and not r.ids:
+            raise ModelError("an empty text cannot be scored.")
         if len(r.ids) + r.max_new > self.context_tokens:
             raise ModelError(
                 f"a request of {len(r.ids)} prompt tokens (+{r.max_new} to generate) does not fit the llama.cpp "

@@ -202,7 +202,7 @@ def amx_state(profile: Profile, log: Log | None = None) -> tuple[str, str] | Non
         return "ready", ""
     if not amx_path(profile).exists():
         return "not derived", "derived from the GGUF by `newsdesk models fetch` or on first use (about a minute)."
-    return "damaged", f"{amx_path(profile)}: {why}; derived again on next use, or now by `newsdesk models fetch`."
+    return "not usable", f"{amx_path(profile)}: {why}; derived again on next use, or now by `newsdesk models fetch`."
 
 
 def is_ready(profile: Profile, runtime: str | None = None) -> bool:

@@ -39,7 +39,7 @@ bench/results/20261202-ocr-corrections.json has the figures and a verdict on eac
   the same kind of evidence; on the held-out clean text the rule fires 27 times, every one a wrong insertion had
   it been applied on the page's evidence alone. The model reads the sentence as printed and with the character
   put back, and the correction is applied when the corrected sentence is at least e^DROPPED_GAIN times likelier
-  (on the seed page: +13.2 and +11.5 for 安全管理; on the 31 findings of clean text, at most +1.1:
+  (on the seed page: +13.0 and +10.8 for 安全管理; on the 31 findings of clean text, at most +1.4:
   bench/results/20261206-ocr-dropped-model.json). A summary that copies a defect left as a flag is written again
   (checks.summary_problems, `summary_ocr_copied`).
 
@@ -235,11 +235,12 @@ def weigh_dropped(found: list[tuple[str, Defect]], weigh: Weigh) -> None:
     inserted character costs its own probability, so the model has to find the printed sentence clearly wrong.
     The rule only fires on a sequence written at least twice on the page (a glyph the OCR keeps missing), so the
     same sequence is decided once for the page, by the sentence that says most: 授企业以安管理之渔, an idiom the
-    model cannot read either way, is corrected with the page's two other 安管理."""
+    model cannot read either way, is corrected with the page's two other 安管理 (not a sentence where the model
+    clearly prefers the text as printed, by DROPPED_GAIN or more)."""
     texts = []
-    for text, d in found:
+    for text, d in found:  # after a newline: `score` counts every token but the first, which the two share
         a, z = _sentence(text, d.start, d.end)
-        texts += [text[a:z], text[a:d.start] + d.expected + text[d.end:z]]
+        texts += ["\n" + text[a:z], "\n" + text[a:d.start] + d.expected + text[d.end:z]]
     lps = weigh(texts)
     gains = [lps[2 * k + 1] - lps[2 * k] for k in range(len(found))]
     best: dict[tuple[str, str], float] = {}
@@ -251,7 +252,7 @@ def weigh_dropped(found: list[tuple[str, Defect]], weigh: Weigh) -> None:
             d.confident = True
             d.evidence += (f"; and the model finds the sentence with '{d.expected}' far likelier than as printed "
                            f"(log-probability {gain:+.1f})")
-        elif top >= DROPPED_GAIN:
+        elif top >= DROPPED_GAIN and gain > -DROPPED_GAIN:  # not where the model clearly reads it as printed
             d.confident = True
             d.evidence += (f"; and the model finds '{d.expected}' far likelier in another sentence of this page "
                            f"(log-probability {top:+.1f}; here {gain:+.1f}), the same sequence the OCR keeps missing")
