@@ -541,12 +541,13 @@ def amx_problem(profile: Profile, log: Log | None = None) -> str | None:
                         _record_for(out), log)
 
 
-def ensure_amx(profile: Profile, log: Log = print, **kw) -> str:
+def ensure_amx(profile: Profile, log: Log = print, gguf: str | None = None, **kw) -> str:
     """The AMX layout of a profile's GGUF (service/generation/amx.py), derived once from the verified GGUF and
-    verified on every call like it; a damaged or stale one is derived again."""
+    verified on every call like it; a damaged or stale one is derived again. `gguf`: the GGUF, already verified
+    (`llama_file`); else it is verified (fetched when needed) here."""
     from service.generation import amx
 
-    gguf = Path(ensure_gguf(profile, log=log, **kw))
+    gguf = Path(gguf or ensure_gguf(profile, log=log, **kw))
     if amx_problem(profile, log) is None:
         return str(amx_path(profile))
     with _lock(model_root(profile) / ".lock"):
@@ -557,7 +558,8 @@ def ensure_amx(profile: Profile, log: Log = print, **kw) -> str:
         if out.exists():
             log(f"the AMX layout {out} is not usable ({why}): deriving it again")
         out.parent.mkdir(parents=True, exist_ok=True)
-        _check_space(out.parent, int(profile.gguf["size"] * 1.3))
+        need = int(profile.gguf["size"] * 1.3)
+        _check_space(out.parent, need)
         part = out.with_name(out.name + ".part")
         log(f"this CPU has AMX: writing {gguf.name} in the block formats llama.cpp's AMX kernels multiply fast "
             "(once; about a minute)")
@@ -567,7 +569,7 @@ def ensure_amx(profile: Profile, log: Log = print, **kw) -> str:
         except OSError as e:
             part.unlink(missing_ok=True)
             if e.errno == errno.ENOSPC:
-                raise _disk_error(e, out.parent, int(profile.gguf["size"] * 1.3)) from e
+                raise _disk_error(e, out.parent, need) from e
             raise
         except BaseException:
             part.unlink(missing_ok=True)
@@ -592,7 +594,7 @@ def llama_file(profile: Profile, log: Log = print, **kw) -> str:
     if not amx.wanted():
         return path
     try:
-        return ensure_amx(profile, log=log)
+        return ensure_amx(profile, log=log, gguf=path)
     except Exception as e:  # noqa: BLE001 - a layout that cannot be written is a loss of speed, not of work
         log(f"could not write the AMX layout of {Path(path).name} ({e}); llama.cpp loads the shipped file instead")
         return path
