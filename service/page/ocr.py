@@ -55,6 +55,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from service.chinese import UNIFIED_CHAR as _CJK  # the unified block only: see chinese.py
 from service.chinese import jieba
@@ -261,19 +262,30 @@ def weigh_dropped(found: list[tuple[str, Defect]], weigh: Weigh) -> None:
                        f"{gain:+.1f}, {DROPPED_GAIN:.0f} needed), and a character is not inserted on weaker evidence")
 
 
-def _found(item, page: Page) -> list[tuple]:
-    """Every finding in an item's headline lines and paragraphs, as (text, paragraph, block, defect, original
-    span, joins), found and located in the printed text before any correction is applied."""
+class Found(NamedTuple):
+    """A finding in one piece of an item (a headline line, `block`, or a paragraph), located in the file."""
+
+    text: str  # the piece as printed
+    paragraph: int | None
+    block: object  # segment.Block of a headline line, else None
+    defect: Defect
+    span: list[int]  # in the original file
+    joins: list[int]  # original offsets of line breaks line repair removed in the piece
+
+
+def _found(item, page: Page) -> list[Found]:
+    """Every finding in an item's headline lines and paragraphs, found and located in the printed text before any
+    correction is applied."""
     out = []
     pieces = [(b.text, None, b, lambda a, z, b=b: [b.orig(a), b.orig(z - 1) + 1]) for b in item.head_blocks]
     pieces += [(p, k, None, lambda a, z, k=k: item.locate(k, a, z)) for k, p in enumerate(item.paragraphs)]
     for text, paragraph, block, locate in pieces:
         joins = (block or item.sources[paragraph][0]).joins  # original offsets of line breaks line repair removed
-        out += [(text, paragraph, block, d, locate(d.start, d.end), joins) for d in find_defects(text, page)]
+        out += [Found(text, paragraph, block, d, locate(d.start, d.end), joins) for d in find_defects(text, page)]
     return out
 
 
-def _apply(item, found: list[tuple], correct: bool) -> list[dict]:
+def _apply(item, found: list[Found], correct: bool) -> list[dict]:
     """Flags for an item's findings; with `correct`, the confident ones applied to the text the model reads
     (`Item.correct`) and listed in `item.corrections`."""
     out = []
@@ -316,7 +328,7 @@ def flag_items(items, texts: list[str], correct: bool = True, weigh: Weigh | Non
     dropped characters of the whole page are put to the model in one batch (`weigh_dropped`) first."""
     page = page_evidence(texts)
     found = [(it, _found(it, page)) for it in items]
-    dropped = [(f[0], f[3]) for _, fs in found for f in fs if f[3].kind == "dropped" and not f[3].confident]
+    dropped = [(f.text, f.defect) for _, fs in found for f in fs if f.defect.kind == "dropped" and not f.defect.confident]
     if weigh is not None and correct and dropped:
         try:
             weigh_dropped(dropped, weigh)
