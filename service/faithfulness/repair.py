@@ -210,12 +210,11 @@ def parse_fills(answer: str, words: list[str]) -> dict[str, str]:
     The small model sometimes copies the question's `word =` lines with the English put in place of the Chinese
     (`Jiangnan =`): such a line answers the word asked on the same line."""
     out: dict[str, str] = {}
-    lines = [x.strip() for x in answer.strip().splitlines() if x.strip()]
-    pairs = [x.replace("＝", "=") for x in lines if "=" in x.replace("＝", "=")]
-    by_line = len(pairs) == len(words)  # one `… =` line per word asked, in order: a line may answer by position
+    lines = [x.strip().replace("＝", "=") for x in answer.strip().splitlines() if x.strip()]
+    by_line = sum("=" in x for x in lines) == len(words)  # one `… =` line per word, in order: may answer by position
     k = -1
     for line in lines:
-        zh, sep, en = line.replace("＝", "=").partition("=")
+        zh, sep, en = line.partition("=")
         zh = zh.strip(" -*\t\"'“”‘’")
         k += bool(sep)
         if by_line and sep and not en.strip() and zh and not CJK.search(zh) and words[k] not in out:

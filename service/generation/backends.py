@@ -160,6 +160,8 @@ class BatchEngine:
     """The transformers engine: whole batches through `model.generate`, left-padded (chat) or right-padded
     (seq2seq). Requests wait for the running batch to end; a new batch starts with whatever is then waiting."""
 
+    scores = True  # answers scoring requests (Request.score) with a forward pass each
+
     def __init__(self, backend: "TransformersBackend", capacity: int = 8):
         self.backend = backend
         self.capacity = capacity
@@ -184,15 +186,13 @@ class BatchEngine:
     def reset(self) -> None:
         self.pending.clear()
 
-    scores = True
-
     def step(self) -> list[Request]:
         batch, self.pending = self.pending, []
         scoring = [r for r in batch if r.score]
         for r in scoring:  # a forward pass of its own each (they are a few short sentences)
             t0 = time.perf_counter()
-            r.result = Generation("", 0, True, 0.0, logprob=self.backend.logprob(r.ids))
-            r.result.seconds = time.perf_counter() - t0
+            logprob = self.backend.logprob(r.ids)
+            r.result = Generation("", 0, True, time.perf_counter() - t0, logprob=logprob)
         batch = [r for r in batch if not r.score]
         if not batch:
             return scoring

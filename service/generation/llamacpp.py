@@ -343,8 +343,9 @@ class LlamaEngine:
                     continue
                 ids = s.req.ids
                 for k in range(s.pos, s.pos + take):
-                    put(ids[k], k, s.sid, k + 1 < len(ids))
-                    if k + 1 < len(ids):
+                    follows = k + 1 < len(ids)
+                    put(ids[k], k, s.sid, follows)
+                    if follows:
                         s.scoring.append((n - 1, ids[k + 1]))
                 s.pos += take
                 budget -= take
