@@ -33,6 +33,9 @@ def nums(text: str) -> set:
     ("共有1,200名学生", Decimal("1200"), "count"),
     ("投资一万二千元", Decimal("12000"), "amount"),
     ("每万名老年人口", Decimal("10000"), "rate_base"),
+    ("查获假冒名酒十万余瓶", Decimal("100000"), "count"),  # a dev page's headline: not found before
+    ("共计十余万元", Decimal("100000"), "amount"),  # was read as a weak count of 10
+    ("种植三千棵", Decimal("3000"), "count"),
 ])
 def test_numbers_and_amounts_are_scaled_exactly(text, value, kind):
     f = one(text)
@@ -46,6 +49,13 @@ def test_amount_english_rendering():
     assert one("2.62万元").english == "26,200 yuan"
     assert one("2万多家").english == "more than 20,000"
     assert one("1.15万平方米").english == "11,500 square metres"
+    assert one("十万余瓶").english == "more than 100,000"
+    assert one("十余万元").english == "more than 100,000 yuan"
+
+
+@pytest.mark.parametrize("text", ["十万火急", "十分重要", "五金店"])
+def test_a_numeral_inside_a_word_is_no_fact(text):
+    assert F.extract_zh(text) == []
 
 
 def test_inline_rendering_avoids_long_decimals():

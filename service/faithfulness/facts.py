@@ -36,7 +36,7 @@ UNITS = {"万元": "yuan", "亿元": "yuan", "元": "yuan", "美元": "US dollar
          "公斤": "kilograms", "千克": "kilograms", "吨": "tonnes", "公顷": "hectares", "亩": "mu",
          "标箱": "TEU", "人次": "person-times", "岁": "years old", "小时": "hours", "分钟": "minutes"}
 MEASURE = ("家名个张户层人项所台辆条件位次篇场批届支座栋处间套本只头匹款种类起例份期号天周年月日"
-           "元吨米亩笔辆部栏组队床间倍")
+           "元吨米亩笔辆部栏组队床间倍瓶箱盒袋株棵枚架艘斤")
 _UNIT_RE = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
 _APPROX = "多|余|以上|左右"
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -227,14 +227,15 @@ def _make(kind: str, m: re.Match, text: str, s: int, e: int, norm: str) -> Fact 
     # numbers, amounts and counts
     raw, scale, unit = g["n"], g["s"] or "", g["u"] or ""
     arabic = bool(re.match(r"\d", raw))
+    approx = g["a1"] or g["a2"] or ""
     if not arabic:
-        if len(raw) == 1 or (s > 0 and norm[s - 1] == "第"):
+        if (len(raw) == 1 and not (scale and approx)) or (s > 0 and norm[s - 1] == "第"):  # 十余万: a number
             v = parse_chinese(raw) if raw in _ZH_DIGIT + "十" else None
             if v is None or not unit:
                 return None  # 五金, 一站式: a numeral character inside a word
             return Fact("count", text, s, e, (("num", v),), fmt(v), weak=True)
-        if raw[0] == "十" and not (unit or scale):
-            return None  # 十分 'very', 十万火急
+        if raw[0] == "十" and not (unit or scale or approx):
+            return None  # 十分 'very', 十万火急 (but 十万余瓶: more than 100,000 bottles)
         if re.fullmatch(f"[{_ZH_DIGIT}]{{4}}", raw) and not unit:
             return None
     v = _num(raw)
@@ -243,7 +244,7 @@ def _make(kind: str, m: re.Match, text: str, s: int, e: int, norm: str) -> Fact 
     if arabic and (s > 0 and re.match(r"[第A-Za-z]", norm[s - 1]) or re.match(r"[A-Za-z]", norm[e:e + 1])):
         return Fact("count", text, s, e, (("num", v),), fmt(v), weak=True)  # 第5届 an ordinal, 5G a name
     value = _scaled(v, scale)
-    approx = "more than " if (g["a1"] or g["a2"] or "") in ("多", "余", "以上") else ""
+    approx = "more than " if approx in ("多", "余", "以上") else ""
     unit_en = UNITS.get(unit, "")
     if scale or unit_en == "yuan":
         kind = "amount" if unit_en else "number"
