@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from service.output.outputs import to_markdown
-from service.page.headlines import decks, heading_line, heading_parts
+from service.page.headlines import as_headline, decks, heading_line, heading_parts
 from service.page.ingest import from_text
 from service.page.segment import segment
 from service.pipeline import Pipeline
@@ -81,4 +81,24 @@ def test_a_photo_title_is_asked_for_as_one(tiny_chat, tmp_path):
     items = pipe.preprocess(from_text(page))
     photo = next(it for it in items if it.kind == "photo")
     head = pipe.generator.plan(photo).of("headline")
-    assert head and head[0].input[-1]["content"].endswith("Title of a news photo: 减负梳妆")
+    # the title as the model reads it (减负, a glossary term, is in English there)
+    assert head and head[0].input[-1]["content"].endswith("Title of a news photo: reduce the burden梳妆")
+
+
+@pytest.mark.parametrize("english, shown", [
+    ("Street trees.", "Street trees"),
+    ("First 25 companies receive certification; 40 companies follow suit.", "First 25 companies receive "
+     "certification; 40 companies follow suit"),
+    ("Yongkang Hardware Co.", "Yongkang Hardware Co."),  # an abbreviation keeps its point
+    ("Talks with the U.S.", "Talks with the U.S."),
+    ("More to come...", "More to come..."),
+    ("Customs Site Passes Inspection", "Customs Site Passes Inspection"),
+])
+def test_a_headline_loses_its_full_stop_but_not_an_abbreviations(english, shown):
+    assert as_headline(english) == shown
+
+
+def test_a_headline_loses_the_label_the_prompt_gave_it():
+    assert as_headline("Main headline: Power station in Yulin is operational") == "Power station in Yulin is operational"
+    assert as_headline("Kicker： Street trees.") == "Street trees"
+    assert as_headline("Headlines of the week") == "Headlines of the week"  # a word, not the label

@@ -21,7 +21,7 @@ from service.chinese import as_prose, fill_in, split_clauses, split_sentences
 from service.generation.backends import Backend, Generation
 from service.generation.cache import Cache, make_key
 from service.page import ocr
-from service.page.headlines import KICKER, MAIN, PHOTO_LABEL, SUBHEAD, HeadPart, heading_parts
+from service.page.headlines import KICKER, MAIN, PHOTO_LABEL, SUBHEAD, HeadPart, as_headline, heading_parts
 from service.page.segment import Item
 
 PRERENDER_TOKENS = 64  # room kept in a translation prompt for the pre-rendered facts and terms of its passage
@@ -163,7 +163,7 @@ class Draft:
     def heading_en(self) -> list[tuple[HeadPart, str]]:
         """Each part of the heading (kicker, main headline, subheads) with its English, in page order."""
         done = {j.seq[0]: j for j in self.of(Role.HEADLINE)}
-        return [(p, self.text(done[k]).strip()) for k, p in enumerate(self.heading) if k in done]
+        return [(p, as_headline(self.text(done[k]))) for k, p in enumerate(self.heading) if k in done]
 
     def _heading(self, role: str) -> list[str]:
         return [en for p, en in self.heading_en() if p.role == role]
@@ -451,7 +451,7 @@ class Generator:
                 j: Job = r.tag
                 j.result = r.result
                 b = self.backends[j.task]
-                self.cache.put_many([(j.key, b.cache_name, j.template, _as_text(j.input), r.result)])
+                self.cache.put_many([(j.key, b.cache_name, j.template, prompt_text(j.input), r.result)])
                 stats["tokens"] += r.result.tokens
                 stats["generated"] += 1
                 stats["prompt_tokens"] += len(j.ids)
@@ -480,7 +480,8 @@ class Generator:
             b.scheduler.cancel(caller)
 
 
-def _as_text(rendered) -> str:
+def prompt_text(rendered) -> str:
+    """A rendered prompt (chat messages or plain text) as one text: what the cache logs, what checks read."""
     if isinstance(rendered, str):
         return rendered
     return "\n\n".join(f"[{m['role']}] {m['content']}" for m in rendered)

@@ -81,6 +81,25 @@ def heading_parts(item: Item) -> list[HeadPart]:
     return [HeadPart(MAIN, ds[0])] + [HeadPart(SUBHEAD, d) for d in ds[1:]]
 
 
+_ABBREVIATION = re.compile(r"(?:\b(?:Co|Corp|Inc|Ltd|Jr|Sr|St|No|etc|[A-Z])|\.[A-Za-z])\.$")
+
+
+# the prompt's own label for the part, copied by the model in front of its answer ('Main headline: ...')
+_LABEL_ECHO = re.compile(r"^(?:main headline|headline|kicker|subheadline|subhead|title of a news photo)\s*[:：]\s*",
+                         re.IGNORECASE)
+
+
+def as_headline(english: str) -> str:
+    """A heading part's English as English news prints it: without the label the prompt gave it ('Main headline:
+    Power station in Yulin is operational': 10 of 109 parts of the seed and dev pages) and without the full stop
+    the model sometimes ends it with ('Street trees.' -> 'Street trees'); an abbreviation's point (Co., U.S.)
+    stays."""
+    text = _LABEL_ECHO.sub("", english.strip())
+    if text.endswith(".") and not text.endswith("..") and not _ABBREVIATION.search(text):
+        text = text[:-1].rstrip()
+    return text
+
+
 def heading_line(kicker: str, headline: str, subheads: list[str]) -> str:
     """The English heading on one line: 'Kicker: Main headline — subhead'."""
     line = headline.strip()
