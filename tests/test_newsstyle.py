@@ -135,3 +135,86 @@ def test_a_term_rendered_two_ways_in_one_article_is_flagged(pipe):
     for j in d.of("translate"):
         j.result = Generation(answers[j.seq[0]], 3, True, 0.0)
     assert not [f for f in checks.check_facts(d, pipe.context)[1] if f["kind"] == "inconsistent_rendering"]
+
+
+@pytest.mark.parametrize("source, english, verb", [
+    ("行道树", "Street trees are being removed.", "are"),  # the seed page's kicker
+    ("行道树", "Street trees", None),
+    ("城管开放日", "Urban Management Open Day is held", "is"),
+    ("江南街道开展民生实事项目", "Jiangnan Subdistrict is carrying out livelihood projects", None),  # 开展: a verb
+    ("全市经济稳中向好", "The city's economy is stable and improving", None),  # an idiom can be a predicate
+    ("中国五金物流港海关监管作业场所通过验收工作", "The site has passed inspection", None),  # too long for a phrase
+])
+def test_a_statement_added_to_a_verbless_phrase_is_found(source, english, verb):
+    assert newsstyle.added_statement(source, english) == verb
+
+
+KICKER_PAGE = "行道树 减负梳妆\n\n本报讯 近日，园林部门对城区行道树进行修剪，去除枯枝，减轻树冠负担。\n"
+
+
+def _headline(pipe, kicker_en: str):
+    d = pipe.generator.plan(pipe.preprocess(from_text(KICKER_PAGE))[0])
+    for j in d.jobs:
+        text = {"translate": "Recently, the landscaping department pruned the street trees in the city, removing dead "
+                "branches and lightening the load of the crowns."}.get(j.role, "园林部门修剪城区行道树。")
+        if j.role == "headline":
+            text = kicker_en if d.heading[j.seq[0]].zh == "行道树" else "Reducing the burden and grooming"
+        j.result = Generation(text, len(text.split()), True, 0.0)
+    return d
+
+
+def test_a_kicker_that_states_more_than_its_phrase_is_retranslated_then_flagged(pipe):
+    """The seed page's kicker 行道树 came out as 'Street trees are being removed.': nothing flagged it."""
+    d = _headline(pipe, "Street trees are being removed.")
+    assert [p.role for p in d.heading] == ["kicker", "headline"]
+    repairs = pipe.repair.followup(d, pipe.generator)
+    assert [r.replaces for r in repairs] == [("headline", (0,))]  # only the kicker; the main line is a sentence
+    assert "it wrote 'Street trees are being removed.', a statement, but the Chinese is only a name or phrase" \
+        in repairs[0].input[-1]["content"]
+    for r in repairs:  # the second attempt says it again: the flag stands, on the kicker's span in the file
+        r.result = Generation("Street trees are cut down.", 5, True, 0.0)
+        d.jobs.append(r)
+    pipe.repair.followup(d, pipe.generator)
+    records, flags = checks.check_facts(d, pipe.context)
+    stated = [f for f in flags if f["kind"] == "statement_added"]
+    assert len(stated) == 1 and stated[0]["field"] == "headline" and stated[0]["expected"] == "行道树"
+    assert KICKER_PAGE[slice(*stated[0]["span"])] == "行道树"
+    assert [r["status"] for r in records if r["category"] == "statement"] == ["flagged"]
+
+
+def test_a_kicker_put_right_by_the_second_attempt_is_kept_without_its_full_stop(pipe):
+    d = _headline(pipe, "Street trees are being removed.")
+    for r in pipe.repair.followup(d, pipe.generator):
+        r.result = Generation("Street trees.", 2, True, 0.0)
+        d.jobs.append(r)
+    pipe.repair.followup(d, pipe.generator)
+    _, flags = checks.check_facts(d, pipe.context)
+    assert not [f for f in flags if f["kind"] == "statement_added"]
+    assert d.kicker_en == "Street trees"  # English headlines carry no full stop
+
+
+def test_a_second_attempt_that_copies_the_prompts_instructions_is_not_kept(pipe):
+    """Seen on a dev page: 世纪宝宝 came back from the re-translation as 'Every clause, nothing added.', which
+    passes every fact check, and was kept."""
+    d = _headline(pipe, "Street trees are being removed.")
+    repairs = pipe.repair.followup(d, pipe.generator)
+    for r in repairs:
+        r.result = Generation("Every clause, nothing added.", 5, True, 0.0)
+        d.jobs.append(r)
+    assert pipe.repair.echoes_prompt(d, repairs[0])
+    pipe.repair.followup(d, pipe.generator)
+    assert d.kicker_en == "Street trees are being removed"  # the first attempt stands, flagged
+    _, flags = checks.check_facts(d, pipe.context)
+    assert [f["found"] for f in flags if f["kind"] == "statement_added"] == ["Street trees are being removed."]
+
+
+@pytest.mark.parametrize("english, copied", [
+    ("Every clause, nothing added.", True),
+    ("Output only the English translation.", True),
+    ("Street trees.", False),
+    ("Nothing added to the budget this year.", False),  # shares words, not a piece of the instructions
+])
+def test_copied_instructions_are_recognised(english, copied):
+    instructions = ("Translate this sentence from a Chinese local newspaper into English, completely and "
+                    "faithfully: every clause, nothing added.\nOutput only the English translation.")
+    assert checks.copies_instructions(english, instructions) == copied

@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from service.chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
-from service.faithfulness.newsstyle import Match, added_appraisals, find_formulas, unsupported_agents
+from service.faithfulness.newsstyle import Match, added_appraisals, added_statement, find_formulas, unsupported_agents
 from service.flags import flag
 from service.generation.generate import Draft, Job, Role
 from service.page import ocr
@@ -215,7 +215,7 @@ STATUSES = ("verified", "repaired", "flagged")
 class Finding:
     """One thing checked in one translated passage."""
 
-    category: str  # number | name | term | formula | agent | extra_number | omission | untranslated
+    category: str  # number | name | term | formula | agent | statement | extra_number | omission | untranslated
     kind: str  # for numbers the fact kind (amount, count, percent, date, ...); else = category
     text: str  # the source text it is about (for extra_number: the English)
     start: int = -1  # offsets in the passage source; -1: about the passage as a whole
@@ -306,6 +306,10 @@ def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[F
     for said, agent in unsupported_agents(source, english):
         out.append(Finding("agent", "agent", said, expected="(named nowhere in the Chinese: " + "、".join(agent.zh[:4])
                            + " ...)", found=said))
+    verb = added_statement(source, english)
+    if verb:
+        out.append(Finding("statement", "statement", source.strip(), expected=f"(a phrase with no verb: '{verb}' "
+                           "states something it does not)", found=english.strip()))
     out += omissions(source, english)
     runs = CJK_RUN.findall(english)
     if runs:
@@ -338,6 +342,16 @@ def omissions(source: str, english: str) -> list[Finding]:
     if len(zh) > 1 and len(en) == len(zh):
         return [f for (start, z), e in zip(zh, en) for f in _omission(z, e, start, start + len(z))]
     return _omission(source, english)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+def copies_instructions(english: str, instructions: str) -> bool:
+    """An English answer one of whose sentences (three words or more) is a piece of the prompt's instructions."""
+    said = _words(instructions)
+    return any(len(w.split()) >= 3 and w in said for w in map(_words, _EN_SENTENCE_END.split(english.strip())))
 
 
 def _alike(fact: F.Fact, n: F.EnglishNumber) -> bool:
@@ -455,6 +469,10 @@ def _fact_flag(f: Finding, where: str, span, retried: bool, at: dict) -> dict:
     if f.category == "formula":
         return flag("formula_missing", f"{f.text} is the news formula '{f.expected}' (glossary/news-formulas.csv); "
                     f"the {where} does not have it{again}.", span=span, expected=f.expected, **at)
+    if f.category == "statement":
+        return flag("statement_added", f"{f.text} is a phrase with no verb; the {where} '{f.found}' makes a statement "
+                    f"of it that the Chinese does not make; the model may have invented it{again}.", span=span,
+                    expected=f.text, found=f.found, **at)
     if f.category == "agent":
         return flag("agent_unsupported", f"the {where} says '{f.found}', but the Chinese names no such source or "
                     f"actor here; the model may have invented it{again}.", span=span, found=f.found, **at)

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.chinese import jieba
+from service.chinese import CJK, jieba
 from service.data import shipped
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
@@ -184,3 +184,33 @@ def dateline_en(dateline: str, glossary: Glossary | None = None) -> Dateline:
         parts.append(dates[0].english if dates else m.group("date"))
     agency = f"({AGENCIES[m.group('agency')]})"
     return Dateline(f"{', '.join(parts)} {agency}" if parts else agency, place, place_en, checked)
+
+
+# --- statements added to a phrase ---------------------------------------------------------------------------
+# A short Chinese line with no verb, adjective or idiom (a kicker such as 行道树, a photo title, a column name)
+# names something; it says nothing about it. Its English may not either: an auxiliary or modal verb in it
+# ("Street trees are being removed") is a statement the model added. jieba's part-of-speech tags decide what is
+# a phrase: nouns (n*), numerals and measure words (m, q), places, times and directions (s, t, f), pronouns (r),
+# abbreviations (j), distinguishing words (b), function words (c, p, u) and non-words (x, eng).
+PHRASE_MAX = 16  # Chinese characters: a headline part or a caption, not a sentence of the body
+_PHRASE_TAGS = ("n", "m", "q", "s", "t", "f", "r", "j", "b", "c", "p", "u", "x", "eng")
+_STATEMENT = re.compile(r"\b(?:is|are|was|were|be|being|been|has|have|had|will|would|shall|should|can|could|may|"
+                        r"might|must)\b", re.IGNORECASE)
+
+
+def added_statement(source: str, english: str) -> str | None:
+    """The verb that makes the English of a verbless Chinese phrase a statement (`are` in 'Street trees are being
+    removed' for 行道树), or None: the source is a sentence, longer than PHRASE_MAX characters, or the English
+    states nothing."""
+    chars = len(CJK.findall(source))
+    if not chars or chars > PHRASE_MAX:
+        return None
+    m = _STATEMENT.search(english)
+    if m is None:
+        return None
+    import jieba.posseg as pseg
+
+    jieba()
+    if all(w.flag.startswith(_PHRASE_TAGS) for w in pseg.cut(source.strip()) if w.word.strip()):
+        return m.group(0)
+    return None

@@ -25,7 +25,7 @@ from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
 from service.faithfulness import checks
 from service.faithfulness import facts as F
 from service.generation import prompts
-from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage
+from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage, prompt_text
 from service.page.segment import Item
 
 TEMPLATE = "translate_repair"
@@ -154,11 +154,21 @@ class Repair:
             texts = checks.attempts(job, repairs)
             if len(texts) < 2:
                 continue
+            if any(self.echoes_prompt(d, r) for r in repairs):  # 'Every clause, nothing added.': no translation
+                d.revised.pop((job.role, job.seq), None)
+                continue
             per = [checks.findings(d, job.source, t, self.ctx) for t in texts]
             if checks.best_attempt(per) > 0:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:
                 d.revised.pop((job.role, job.seq), None)
+
+    def echoes_prompt(self, d: Draft, r: Job) -> bool:
+        """Did a re-translation copy a sentence of its prompt's instructions instead of translating? (Seen with
+        the embedded model: 世纪宝宝 came back as 'Every clause, nothing added.', which passes every fact check.)"""
+        text = self.prerender(d.item, r.source, digits=True)
+        instructions = prompt_text(r.input).replace(text, " ")
+        return checks.copies_instructions(r.result.text, instructions)
 
     def fill_jobs(self, d: Draft, gen: Generator) -> list[Job]:
         """One request per article for the words its chosen translations still leave in Chinese (only words of
@@ -236,8 +246,8 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
     end = start + len(sentence)
     out = []
     has_numbers = any(not f.weak for f in F.extract_zh(sentence))
-    order = {"number": 0, "name": 1, "agent": 2, "omission": 3, "term": 4, "formula": 5, "untranslated": 6,
-             "extra_number": 7}
+    order = {"number": 0, "name": 1, "agent": 2, "statement": 3, "omission": 4, "term": 5, "formula": 6,
+             "untranslated": 7, "extra_number": 8}
     for f in sorted(found, key=lambda f: order.get(f.category, 9)):
         if f.ok:
             continue
@@ -252,6 +262,9 @@ def _problems(sentence: str, start: int, found: list[checks.Finding]) -> list[st
         elif f.category == "agent":
             out.append(f"it wrote '{f.found}', but the Chinese names no such source or actor: say only who the "
                        "Chinese says, and leave unnamed what it leaves unnamed")
+        elif f.category == "statement":
+            out.append(f"it wrote '{f.found}', a statement, but the Chinese is only a name or phrase with no verb: "
+                       "translate the phrase itself and say nothing about it")
         elif f.category == "untranslated":
             words = [w for w in f.found.split("、") if w in sentence]
             if words:
