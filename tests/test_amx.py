@@ -2,7 +2,9 @@
 cache and verified. Uses small GGUF files of synthetic Q4_K/Q6_K blocks written here (no model needed); the real
 model goes through the same code in setup.sh on a machine with AMX (`newsdesk models fetch`)."""
 
+import errno
 import hashlib
+import os
 from pathlib import Path
 
 import gguf
@@ -12,6 +14,7 @@ from gguf import GGMLQuantizationType as T
 from gguf import quants
 
 from service.generation import amx, provision
+from service.errors import ProvisionError
 from service.generation.registry import Profile
 
 rng = np.random.default_rng(7)
@@ -79,6 +82,38 @@ def test_a_gguf_is_derived_tensor_by_tensor_with_its_metadata(tmp_path):
         want = data if kind == T.F32 else quants.dequantize(data, kind)
         have = got[name].data if kinds[name] == T.F32 else quants.dequantize(got[name].data, kinds[name])
         assert np.abs(have.reshape(want.shape) - want).max() <= 0.02 * np.abs(want).max(), name
+
+
+def test_a_layout_cut_short_leaves_nothing_behind_and_a_full_disk_says_so(tmp_path, monkeypatch):
+    src = tmp_path / "m.gguf"
+    write_gguf(src)
+    blob = src.read_bytes()
+    prof = Profile(name="amx-cut", kind="chat", gguf={"repo": "nobody/nothing", "file": "m.gguf",
+                                                      "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()})
+    provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+
+    def cut(error):
+        def derive(_src, dst):
+            Path(dst).write_bytes(b"half a layout")
+            raise error
+        return derive
+
+    out = provision.amx_path(prof)
+    monkeypatch.setattr(amx, "derive", cut(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    with pytest.raises(ProvisionError, match="disk full while writing") as e:
+        provision.ensure_amx(prof, log=lambda m: None)
+    assert "NEWSDESK_CACHE" in str(e.value)
+    assert not out.exists() and list(out.parent.iterdir()) == []  # no half-written .part left
+    monkeypatch.setattr(amx, "derive", cut(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        provision.ensure_amx(prof, log=lambda m: None)
+    assert list(out.parent.iterdir()) == []
+    # llama_file falls back to the shipped file when the layout cannot be written
+    monkeypatch.setattr(amx, "derive", cut(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    monkeypatch.setattr(amx, "wanted", lambda: True)
+    said = []
+    assert provision.llama_file(prof, log=said.append) == str(provision.gguf_path(prof))
+    assert any("could not write the AMX layout" in m for m in said)
 
 
 def test_the_amx_layout_is_derived_once_verified_and_derived_again_when_damaged(tmp_path, monkeypatch):

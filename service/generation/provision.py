@@ -241,6 +241,24 @@ def _check_space(where: Path, need: int) -> None:
         )
 
 
+@contextmanager
+def _building(tmp: Path, need: int):
+    """Write a derived file or folder (the bf16 conversion, the AMX layout) at `tmp`, beside where it will go:
+    after room for `need` bytes was checked; removed if anything fails, a full disk said as such. The caller
+    moves it into place when it is whole."""
+    _check_space(tmp.parent, need)
+    try:
+        yield tmp
+    except BaseException as e:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise _disk_error(e, tmp.parent, need) from e
+        raise
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -451,14 +469,13 @@ def convert(profile: Profile, gguf: Path, log: Log = print) -> Path:
     if why is not None:
         raise ProvisionError(f"{gguf} is not the pinned {g['file']} ({why}); not converting it. "
                              "Run `newsdesk models fetch` again.")
-    _check_space(out.parent, int(profile.gguf["size"] * 3.5))
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tmp = out.with_name(f"bf16.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     log(f"converting {gguf.name} to bf16 safetensors (once; about a minute)")
-    try:
+    with _building(tmp, int(profile.gguf["size"] * 3.5)):
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         kw = {}
         try:  # transformers >= 5 can keep GGUF blocks packed; we want plain dense bf16 weights
@@ -478,14 +495,6 @@ def convert(profile: Profile, gguf: Path, log: Log = print) -> Path:
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         _seal(tmp, gguf.name, g["sha256"])
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if e.errno == errno.ENOSPC:
-            raise _disk_error(e, out.parent, int(profile.gguf["size"] * 3)) from e
-        raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     return out
@@ -558,22 +567,12 @@ def ensure_amx(profile: Profile, log: Log = print, gguf: str | None = None, **kw
         if out.exists():
             log(f"the AMX layout {out} is not usable ({why}): deriving it again")
         out.parent.mkdir(parents=True, exist_ok=True)
-        need = int(profile.gguf["size"] * 1.3)
-        _check_space(out.parent, need)
         part = out.with_name(out.name + ".part")
         log(f"this CPU has AMX: writing {gguf.name} in the block formats llama.cpp's AMX kernels multiply fast "
             "(once; about a minute)")
-        try:
+        with _building(part, int(profile.gguf["size"] * 1.3)):
             amx.derive(gguf, part)
             sha = sha256_file(part)
-        except OSError as e:
-            part.unlink(missing_ok=True)
-            if e.errno == errno.ENOSPC:
-                raise _disk_error(e, out.parent, need) from e
-            raise
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
         _record_for(out).unlink(missing_ok=True)
         os.replace(part, out)
         _write_json(_amx_manifest(out),
