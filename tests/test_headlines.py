@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.generation import prompts
 from service.output.outputs import to_markdown
 from service.page.headlines import as_headline, decks, heading_line, heading_parts
 from service.page.ingest import from_text
@@ -102,3 +103,18 @@ def test_a_headline_loses_the_label_the_prompt_gave_it():
     assert as_headline("Main headline: Power station in Yulin is operational") == "Power station in Yulin is operational"
     assert as_headline("Kicker： Street trees.") == "Street trees"
     assert as_headline("Headlines of the week") == "Headlines of the week"  # a word, not the label
+
+
+def test_a_part_the_glossary_writes_wholly_in_english_needs_no_model(tiny_chat, tmp_path):
+    """The seed page's kicker 行道树 is one glossary term: it is 'Street trees' without the model (sent to the
+    model, it came back as 'Street trees are being removed.', twice). The tiny model answers the other parts."""
+    pipe = Pipeline(tiny_chat, cache_path=tmp_path / "c.sqlite", log=lambda m: None)
+    page = "行道树 减负梳妆\n\n本报讯 近日，园林部门对城区行道树进行修剪。\n"
+    items = pipe.preprocess(from_text(page))
+    d = pipe.generator.plan(items[0])
+    kicker, main = d.of("headline")
+    assert kicker.source == "行道树" and kicker.template == "none" and kicker.result.text == "Street trees"
+    assert main.result is None  # 梳妆 is not in the glossary: the model translates it
+    [record] = pipe.process(from_text(page))
+    assert record["kicker_en"] == "Street trees"
+    assert pipe.generator.stats["templates"][prompts.load("headline").id]["jobs"] == 1  # the main line only

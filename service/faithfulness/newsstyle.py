@@ -191,7 +191,8 @@ def dateline_en(dateline: str, glossary: Glossary | None = None) -> Dateline:
 # names something; it says nothing about it. Its English may not either: an auxiliary or modal verb in it
 # ("Street trees are being removed") is a statement the model added. jieba's part-of-speech tags decide what is
 # a phrase: nouns (n*), numerals and measure words (m, q), places, times and directions (s, t, f), pronouns (r),
-# abbreviations (j), distinguishing words (b), function words (c, p, u) and non-words (x, eng).
+# abbreviations (j), distinguishing words (b), function words (c, p, u) and non-words (x, eng); not a noun of one
+# character, which is often a verb the dictionary tags as a noun.
 PHRASE_MAX = 16  # Chinese characters: a headline part or a caption, not a sentence of the body
 _PHRASE_TAGS = ("n", "m", "q", "s", "t", "f", "r", "j", "b", "c", "p", "u", "x", "eng")
 _STATEMENT = re.compile(r"\b(?:is|are|was|were|be|being|been|has|have|had|will|would|shall|should|can|could|may|"
@@ -211,6 +212,8 @@ def added_statement(source: str, english: str) -> str | None:
     import jieba.posseg as pseg
 
     jieba()
-    if all(w.flag.startswith(_PHRASE_TAGS) for w in pseg.cut(source.strip()) if w.word.strip()):
+    words = [w for w in pseg.cut(source.strip()) if w.word.strip()]
+    # a one-character "noun" is often a verb jieba's dictionary tags as a noun (结 in 我市SCORE项目结硕果)
+    if all(w.flag.startswith(_PHRASE_TAGS) and not (len(w.word) == 1 and w.flag.startswith("n")) for w in words):
         return m.group(0)
     return None

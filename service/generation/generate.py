@@ -12,12 +12,13 @@ cache at once, and an article is handed back as soon as all its jobs, follow-ups
 from __future__ import annotations
 
 import queue
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from service.chinese import as_prose, fill_in, split_clauses, split_sentences
+from service.chinese import CJK, as_prose, fill_in, split_clauses, split_sentences
 from service.generation.backends import Backend, Generation
 from service.generation.cache import Cache, make_key
 from service.page import ocr
@@ -323,14 +324,16 @@ class Generator:
             d.heading = heading_parts(item)
             for k, part in enumerate(d.heading):
                 label = PHOTO_LABEL if item.kind == "photo" and part.role == MAIN else part.label
-                d.jobs.append(self.job(item, Role.HEADLINE, (k,), "translate", part.zh, part=label,
-                                       passage=Passage("headline", k), **self._prompt_values(item, part.zh)))
+                values = self._prompt_values(item, part.zh)
+                d.jobs.append(_known(self.job(item, Role.HEADLINE, (k,), "translate", part.zh, part=label,
+                                              passage=Passage("headline", k), **values), values))
         budget = self.translate_budget()
         for p, para in enumerate(item.paragraphs if Role.TRANSLATE in roles else ()):
             offset = 0
             for c, piece in enumerate(self.chunk(para, budget)):
-                d.jobs.append(self.job(item, Role.TRANSLATE, (p, c), "translate", piece,
-                                       passage=Passage("translation", p, offset), **self._prompt_values(item, piece)))
+                values = self._prompt_values(item, piece)
+                d.jobs.append(_known(self.job(item, Role.TRANSLATE, (p, c), "translate", piece,
+                                              passage=Passage("translation", p, offset), **values), values))
                 offset += len(piece)
         body = "\n".join(item.paragraphs)
         if body.strip() and Role.SUMMARY in roles:
@@ -410,6 +413,8 @@ class Generator:
             nonlocal in_flight
             todo: dict[str, list[Job]] = {}
             for j in jobs:
+                if j.result is not None:  # known without the model (_known)
+                    continue
                 hit = self.cache.get(j.key)
                 if hit is not None:
                     j.result, j.cached = hit, True
@@ -478,6 +483,20 @@ class Generator:
         """Drop a caller's queued and running jobs on every model this generator uses (other callers go on)."""
         for b in {id(b): b for b in self.backends.values()}.values():
             b.scheduler.cancel(caller)
+
+
+def _known(job: Job, values: dict) -> Job:
+    """A passage that the pre-rendering (service/faithfulness/repair.py) wrote wholly in English, such as a kicker
+    that is one glossary term (行道树 -> street trees), is not sent to the model: the glossary's, the names' and
+    the facts' English is its translation. (Sent, the seed page's kicker came back as 'Street trees are being
+    removed.', twice.)"""
+    text = values.get("text", "").strip()
+    if CJK.search(job.source) and _PLAIN.fullmatch(text):
+        job.template, job.result = "none", Generation(text[:1].upper() + text[1:], 0, True, 0.0)
+    return job
+
+
+_PLAIN = re.compile(r"[ -~]+")  # printable ASCII only: no Chinese, no full-width punctuation left
 
 
 def prompt_text(rendered) -> str:
