@@ -174,7 +174,8 @@ class Pipeline:
             summary_model=self.summary_profile.name,
             summary_length=self.summary_length,
             prompt_version=self.prompt_version(),
-            cached=all(j.cached for j in d.jobs),
+            # every model answer came from the cache (jobs answered without the model, template "none", do not count)
+            cached=all(j.cached for j in d.jobs if j.template != "none"),
         )
         return rec
 
