@@ -59,7 +59,8 @@ class Record(TypedDict):
     heading: list[HeadingPart]  # every part of the heading with its English, in page order
     summary: str  # Chinese
     translation: str  # English, one paragraph per body paragraph (blank-line separated)
-    facts: list[dict]  # every number, date, amount and name checked: source, expected, found, status
+    facts: list[dict]  # every number, date, amount and name checked: source, expected, found, status (and
+    # corrected_from: what the model wrote, for a number the check put right)
     fact_counts: FactCounts
     model: str  # the translation model's profile
     runtime: str  # llama.cpp | transformers | openai

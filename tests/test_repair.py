@@ -119,7 +119,8 @@ def test_a_repair_that_checks_better_replaces_the_passage(tiny_pipe):
 
 
 def test_a_worse_repair_is_not_used(tiny_pipe):
-    """Hand-written answers: the repair drops the amount, so the first attempt stays and the fact is flagged."""
+    """Hand-written answers: the repair drops the amount, so the first attempt stays; its amount (the same digits
+    at the wrong scale) is then put right by the check and flagged as such."""
     d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)企业累计节约成本约316.4万元,工伤数下降约57%。\n",
                 "The companies saved about 316.4 million yuan, and injuries fell by about 57%.")
     repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
@@ -128,11 +129,42 @@ def test_a_worse_repair_is_not_used(tiny_pipe):
     d.jobs.extend(repairs)
     tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert d.revised == {}
-    assert "316.4 million yuan" in d.translation
+    assert d.translation == "The companies saved about 3,164,000 yuan, and injuries fell by about 57%."
     facts, flags = checks.check_facts(d, tiny_pipe.context)
     amount = next(f for f in facts if f["source"] == "316.4万元")
-    assert amount["status"] == "flagged" and amount["found"] == "316.4 million"
-    assert any(f["kind"] == "number_mismatch" and f["found"] == "316.4 million" for f in flags)
+    assert amount["status"] == "repaired" and amount["corrected_from"] == "316.4 million"
+    assert not [f for f in flags if f["kind"].startswith("number_") and f["kind"] != "number_corrected"]
+    [fixed] = [f for f in flags if f["kind"] == "number_corrected"]
+    assert (fixed["found"], fixed["expected"], fixed["severity"]) == ("316.4 million", "3,164,000", "info")
+    assert fixed["field"] == "translation" and fixed["span"]
+
+
+@pytest.mark.parametrize("first, second, stays", [
+    # the seed page: 392.79万元 written 392,790 in both attempts
+    ("The event collected 392,790 yuan.", "The event collected 392,790 yuan.", None),
+    # the wrong figure twice in the passage: which one is which is not clear, so it is flagged, not changed
+    ("It collected 392,790 yuan, of which 392,790 yuan came from firms.",
+     "It collected 392,790 yuan, of which 392,790 yuan came from firms.", "392,790"),
+    # a wrong number with other digits is not a misread scale: flagged, not changed
+    ("The event collected 500,000 yuan.", "The event collected 500,000 yuan.", "500,000"),
+])
+def test_an_amount_wrong_in_both_attempts_is_corrected_only_where_it_is_clear(tiny_pipe, first, second, stays):
+    d = planned(tiny_pipe, "慈善\n\n本报讯 今年“慈善日”活动募集善款392.79万元。\n", first)
+    repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert repairs
+    for r in repairs:
+        _answer(r, second)
+    d.jobs.extend(repairs)
+    tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    facts, flags = checks.check_facts(d, tiny_pipe.context)
+    amount = next(f for f in facts if f["source"] == "392.79万元")
+    if stays is None:
+        assert "3,927,900 yuan" in d.translation and "392,790" not in d.translation
+        assert amount["status"] == "repaired" and amount["corrected_from"] == "392,790"
+    else:
+        assert stays in d.translation and "3,927,900" not in d.translation
+        assert amount["status"] == "flagged" and "corrected_from" not in amount
+        assert not [f for f in flags if f["kind"] == "number_corrected"]
 
 
 def test_passages_that_pass_are_not_retranslated(tiny_pipe):

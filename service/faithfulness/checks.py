@@ -414,6 +414,13 @@ def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
                 rec["source"] = None
             if f.found is not None:
                 rec["found"] = f.found
+            fix = next((x for x in d.corrected.get((job.role, job.seq), (None, []))[1] if x[0] == f.text), None)
+            if fix is not None and f.ok:  # put right by Repair.correct_numbers, not by the model
+                rec["corrected_from"] = fix[1]
+                flags.append(flag("number_corrected", f"{f.text} is {fix[2]}; the model wrote {fix[1]}, also after a "
+                                  f"second translation with the figure given, so the {where} was corrected to "
+                                  f"{fix[2]}. Check that the sentence reads right.", span=span, expected=fix[2],
+                                  found=fix[1], **place(job)))
             records.append(rec)
     s_recs, s_flags = check_summary_facts(d)
     return records + s_recs, flags + check_consistency(d, ctx) + s_flags

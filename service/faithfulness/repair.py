@@ -91,6 +91,7 @@ class Repair:
                 return jobs
         elif stage == Stage.REPAIR:
             self.choose(d)
+            self.correct_numbers(d)
         elif stage == Stage.FILL:
             self.fill(d)
             d.stages["translation"] = Stage.DONE
@@ -162,6 +163,31 @@ class Repair:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:
                 d.revised.pop((job.role, job.seq), None)
+
+    def correct_numbers(self, d: Draft) -> None:
+        """Put right an amount or count that the attempt standing after the re-translation still gets wrong
+        (the seed page's 392.79万元 written 392,790 twice, though the prompt said 3,927,900 yuan): the English
+        number the check paired with the fact (the same digits at the wrong scale, backed by nothing in the
+        source) is replaced by the source's figure, when it is there once and the passage then checks better.
+        Each fix is kept (`Draft.corrected`) and flagged `number_corrected`; dates, years and percentages are
+        left to the flags."""
+        for job, repairs in checks.passages(d):
+            if not repairs:
+                continue
+            text, fixes = d.chosen(job), []
+            facts = {f.start: f for f in F.extract_zh(job.source)}
+            for f in checks.findings(d, job.source, text, self.ctx):
+                fact = facts.get(f.start)
+                if (f.category != "number" or f.ok or not f.found or "; " in f.found or fact is None
+                        or fact.kind not in ("amount", "number", "count") or len(fact.atoms) != 1
+                        or text.count(f.found) != 1):
+                    continue
+                now = F.fmt(fact.atoms[0][1])
+                text = text.replace(f.found, now)
+                fixes.append((fact.text, f.found, now))
+            if fixes and checks.failures(checks.findings(d, job.source, text, self.ctx)) < \
+                    checks.failures(checks.findings(d, job.source, d.chosen(job), self.ctx)):
+                d.corrected[(job.role, job.seq)] = (text, fixes)
 
     def echoes_prompt(self, d: Draft, r: Job) -> bool:
         """Did a re-translation copy a sentence of its prompt's instructions instead of translating? (Seen with
