@@ -53,7 +53,7 @@ KINDS: dict[str, Kind] = {k: Kind(*v) for k, v in {
     "term_missing": ("translation", "info", "a glossary term not rendered as the glossary has it"),
     "formula_missing": ("translation", "info", "a news formula not rendered as the table has it"),
     "agent_unsupported": ("translation", "warning", "the English names a source the Chinese does not"),
-    "number_corrected": ("translation", "info", "a number both attempts got wrong, put right to the source's figure"),
+    "number_corrected": ("translation", "info", "a number still wrong after a re-translation, put right by the check"),
     "statement_added": ("translation", "warning", "the English states something about a phrase that has no verb"),
     "omission": ("translation", "warning", "the English is short for its source; part may be missing"),
     "inconsistent_rendering": ("translation", "info", "a term rendered in more than one way in one article"),

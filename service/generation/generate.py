@@ -137,8 +137,8 @@ class Draft:
     # (role, seq) of a headline or translate job -> text used instead of its result: a follow-up (the repair in
     # service/faithfulness/repair.py) re-translated it and the new attempt checked better
     revised: dict[tuple, str] = field(default_factory=dict)
-    # (role, seq) -> the chosen attempt with the numbers both attempts got wrong put right, and per fix (the
-    # source's figure, what the model wrote, what the English now says) (service/faithfulness/repair.py)
+    # (role, seq) -> the chosen attempt with the amounts it still got wrong after the re-translation put right, and
+    # per fix (the source's figure, what the model wrote, what the English now says) (service/faithfulness/repair.py)
     corrected: dict[tuple, tuple[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
     # Chinese words the chosen translation still holds -> their English, asked for one by one (service/faithfulness/repair.py)
     filled: dict[str, str] = field(default_factory=dict)
@@ -157,8 +157,8 @@ class Draft:
         return sorted((j for j in self.jobs if j.role == role), key=lambda j: j.seq)
 
     def chosen(self, job: Job) -> str:
-        """The attempt that stands for this job: its result, or the revision that replaced it (with its wrong
-        numbers corrected, when both attempts had one)."""
+        """The attempt that stands for this job: its result, or the revision that replaced it; with the amounts
+        it still got wrong after the re-translation corrected (`corrected`)."""
         key = (job.role, job.seq)
         if key in self.corrected:
             return self.corrected[key][0]
