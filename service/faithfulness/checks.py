@@ -33,6 +33,11 @@ from service.page.segment import Item
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"'“‘(])")
 
 
+def english_sentences(english: str) -> list[str]:
+    """An English text's sentences (split after . ! ? before a capital, digit or quote)."""
+    return [e for e in _EN_SENTENCE_END.split(english.strip()) if e.strip()]
+
+
 def place(job: Job) -> dict:
     """Where a flag about a job's output belongs (flags.Flag): its passage's field, and the body paragraph."""
     p = job.passage
@@ -338,7 +343,7 @@ def omissions(source: str, english: str) -> list[Finding]:
         if CJK.search(sentence):
             zh.append((offset, sentence))
         offset += len(sentence)
-    en = [e for e in _EN_SENTENCE_END.split(english.strip()) if e.strip()]
+    en = english_sentences(english)
     if len(zh) > 1 and len(en) == len(zh):
         return [f for (start, z), e in zip(zh, en) for f in _omission(z, e, start, start + len(z))]
     return _omission(source, english)
@@ -351,7 +356,7 @@ def _words(text: str) -> str:
 def copies_instructions(english: str, instructions: str) -> bool:
     """An English answer one of whose sentences (three words or more) is a piece of the prompt's instructions."""
     said = _words(instructions)
-    return any(len(w.split()) >= 3 and w in said for w in map(_words, _EN_SENTENCE_END.split(english.strip())))
+    return any(len(w.split()) >= 3 and w in said for w in map(_words, english_sentences(english)))
 
 
 def _alike(fact: F.Fact, n: F.EnglishNumber) -> bool:
