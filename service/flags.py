@@ -63,6 +63,8 @@ KINDS: dict[str, Kind] = {k: Kind(*v) for k, v in {
     "summary_repeats_headline": ("summary", "warning", "the summary only restates the headline"),
     "summary_length": ("summary", "info", "the summary is not of the length asked for"),
     "summary_ocr_copied": ("summary", "warning", "the summary copies an OCR defect of the page"),
+    "summary_sentence_removed": ("summary", "info", "a summary sentence not from the article, taken out"),
+    "summary_unsupported": ("summary", "warning", "a summary sentence mostly in words the article does not use"),
     "summary_appraisal": ("summary", "warning", "the summary judges (显著, 圆满 ...) where the article does not"),
     "summary_number_ungrounded": ("summary", "warning", "a number in the summary is not in the article"),
 }.items()}

@@ -76,6 +76,11 @@ def test_each_length_has_its_template_and_prompt_version(pipes):
     # judging words the article never uses (it says 结硕果 and 明显增强, not 显著 or 圆满成功)
     ("standard", "25家企业和13名辅导员获证，成效显著。试点取得圆满成功。", ["summary_appraisal", "summary_appraisal"]),
     ("standard", "25家企业获证，试点项目结硕果。隐患3060个已整改。", []),  # 硕果: the article's own word
+    # a sentence from the model's idea of such news (a dev page's summary had it), not from this article
+    ("standard", "25家企业和13名辅导员获证。该活动吸引了大量观众，为当地的文化和旅游业带来了新的活力。",
+     ["summary_unsupported"]),
+    # a one-liner may word things its own way (LCSTS's references do): not judged so
+    ("short", "活动吸引大量观众带来新活力", []),
 ])
 def test_the_rules_a_summary_is_held_to(pipes, length, summary, broken):
     d = planned(pipes[length], summary)
@@ -206,3 +211,39 @@ def test_an_added_judgement_is_found_as_a_word_and_told_to_the_model(pipes):
     assert "摘要用了原文没有的评价“成效显著”" in retry.input[-1]["content"]
     [f] = [f for f in checks.check_summary(d) if f["kind"] == "summary_appraisal"]
     assert f["found"] == "成效显著" and f["severity"] == "warning"
+
+
+def test_a_sentence_mostly_in_words_the_article_never_uses_is_found():
+    from service.faithfulness.newsstyle import unsupported_sentences
+
+    article = "近日，永康市举行迎新春文艺晚会，演员们表演了歌舞、小品等节目。"
+    [(sentence, words)] = unsupported_sentences("永康市举行迎新春文艺晚会。晚会吸引了大量观众，展现了城市的文化魅力。",
+                                                article)
+    assert sentence == "晚会吸引了大量观众，展现了城市的文化魅力。"
+    assert words[:3] == ["吸引", "大量", "观众"] and "晚会" not in words
+    assert unsupported_sentences("演员们表演了歌舞、小品等节目。", article) == []
+    assert unsupported_sentences("晚会很好。", article) == []  # too few words to judge
+
+
+INVENTED = "该活动吸引了大量观众，为当地的文化和旅游业带来了新的活力。"
+
+
+@pytest.mark.parametrize("summary, struck", [
+    ("25家企业和13名辅导员获证。隐患3060个已整改。" + INVENTED, True),  # two sentences are left: taken out
+    ("25家企业和13名辅导员获证。" + INVENTED, False),  # one would be left, under the 2 asked: flagged, kept
+])
+def test_an_invented_sentence_still_there_after_the_retry_is_taken_out(pipes, summary, struck):
+    pipe = pipes["standard"]
+    d = planned(pipe, summary)
+    (retry,) = pipe.repair.summary_followup(d, pipe.generator)
+    assert "原文没有说" in retry.input[-1]["content"]
+    d.jobs.append(retry)
+    _answer(retry, summary)  # the model writes it again
+    assert pipe.repair.summary_followup(d, pipe.generator) == []
+    flags = {f["kind"]: f for f in checks.check_summary(d)}
+    if struck:
+        assert d.summary == "25家企业和13名辅导员获证。隐患3060个已整改。"
+        assert flags["summary_sentence_removed"]["found"] == INVENTED and "summary_unsupported" not in flags
+    else:
+        assert d.summary == summary and d.summary_struck == []
+        assert "summary_unsupported" in flags and "summary_sentence_removed" not in flags

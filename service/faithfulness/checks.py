@@ -22,7 +22,8 @@ from difflib import SequenceMatcher
 from service.chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
-from service.faithfulness.newsstyle import Match, added_appraisals, added_statement, find_formulas, unsupported_agents
+from service.faithfulness.newsstyle import (Match, added_appraisals, added_statement, find_formulas, unsupported_agents,
+                                            unsupported_sentences)
 from service.flags import flag
 from service.generation.generate import Draft, Job, Role
 from service.page import ocr
@@ -140,7 +141,7 @@ def _summary_size(summary: str) -> tuple[int, int]:
 def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
     """The rules `summary` breaks for this article at the run's summary length: not Chinese, the headline
     restated, the wrong number of sentences or too long, an OCR defect of the page copied, a judging word the
-    article does not use, a number not in the article."""
+    article does not use, a sentence mostly in words the article does not use, a number not in the article."""
     out: list[SummaryProblem] = []
     if cjk_share(summary) < 0.5 or not CJK.search(summary):
         out.append(SummaryProblem("summary_not_chinese", "the summary is not in Chinese.", "摘要不是中文。",
@@ -172,6 +173,13 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
         out.append(SummaryProblem("summary_appraisal", f"the summary calls something '{word}', a judgement the "
                                   "article does not make; a summary reports, it does not praise.",
                                   f"摘要用了原文没有的评价“{word}”，只写原文的事实。", found=word))
+    # a headline-like one-liner may use words of its own (LCSTS's references do, 20 % of them); sentences of a
+    # longer summary report the article
+    for sentence, words in unsupported_sentences(summary, d.item.whole) if hi > 1 else []:
+        out.append(SummaryProblem("summary_unsupported", f"the summary says '{sentence}', mostly in words the "
+                                  f"article does not use ({', '.join(words[:6])}); it may be invented.",
+                                  f"摘要里的“{sentence}”原文没有说（{'、'.join(words[:6])}），只写原文说的事实。",
+                                  found=sentence))
     for f, ok in summary_numbers(d, summary):
         if not ok:
             out.append(SummaryProblem("summary_number_ungrounded", "", f"摘要里的“{f.text}”在原文中没有。",
@@ -197,6 +205,9 @@ def check_summary(d: Draft) -> list[dict]:
     for p in summary_problems(d, summary):
         if p.flagged:
             flags.append(flag(p.kind, p.message.rstrip(".") + retried + ".", expected=p.expected, found=p.found))
+    for sentence in d.summary_struck:
+        flags.append(flag("summary_sentence_removed", f"the summary said '{sentence}', mostly in words the article "
+                          f"does not use{retried}; the sentence was taken out.", found=sentence, field="summary"))
     return flags
 
 

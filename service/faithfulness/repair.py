@@ -24,6 +24,7 @@ from __future__ import annotations
 from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
 from service.faithfulness import checks
 from service.faithfulness import facts as F
+from service.faithfulness.newsstyle import unsupported_sentences
 from service.generation import prompts
 from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage, prompt_text
 from service.page.segment import Item
@@ -134,6 +135,7 @@ class Repair:
                 again = as_prose(retry[0].result.text)
                 better = again and checks.summary_miss(d, again) < checks.summary_miss(d, d.first_summary)
                 d.summary_revised = again if better else None
+            self.strike_unsupported(d)
             d.stages["summary"] = Stage.DONE
             return []
         d.stages["summary"] = Stage.DONE
@@ -148,6 +150,21 @@ class Repair:
             return []  # the article, the first summary and the reason do not fit the context: the flags stand
         d.stages["summary"] = Stage.RETRY
         return [job]
+
+    def strike_unsupported(self, d: Draft) -> None:
+        """Take out of the summary that stands the sentences still mostly in words the article does not use
+        (newsstyle.unsupported_sentences; "演唱会吸引了大量观众。" twice for an article that mentions no audience),
+        as an editor would, when enough sentences are left for its length; `Draft.summary_struck` keeps them for
+        the flag `summary_sentence_removed`."""
+        lo, hi = d.summary_length.sentences
+        if hi < 2:
+            return
+        summary = d.summary
+        bad = {s for s, _ in unsupported_sentences(summary, d.item.whole)}
+        kept = [x for x in split_sentences(summary) if x.strip() and x.strip() not in bad]
+        if bad and len(kept) >= lo:
+            d.summary_revised = "".join(kept)
+            d.summary_struck = [x.strip() for x in split_sentences(summary) if x.strip() in bad]
 
     def choose(self, d: Draft) -> None:
         """Keep, per passage, the attempt with fewer failed checks (the first one on a tie)."""

@@ -145,6 +145,8 @@ class Draft:
     summary_length: SummaryLength = SUMMARY_LENGTHS["standard"]
     # the summary written again with the reason it broke a rule, when it checked better (service/faithfulness/repair.py)
     summary_revised: str | None = None
+    # sentences taken out of the summary as mostly not in the article, after the retry (service/faithfulness/repair.py)
+    summary_struck: list[str] = field(default_factory=list)
     # follow-up name -> its stage (service/faithfulness/repair.py: "translation", "summary")
     stages: dict[str, Stage] = field(default_factory=dict)
     # checks.findings' memo: (source, English) -> the passage's findings, each computed once per attempt
