@@ -173,9 +173,7 @@ def summary_problems(d: Draft, summary: str) -> list[SummaryProblem]:
         out.append(SummaryProblem("summary_appraisal", f"the summary calls something '{word}', a judgement the "
                                   "article does not make; a summary reports, it does not praise.",
                                   f"摘要用了原文没有的评价“{word}”，只写原文的事实。", found=word))
-    # a headline-like one-liner may use words of its own (LCSTS's references do, 20 % of them); sentences of a
-    # longer summary report the article
-    for sentence, words in unsupported_sentences(summary, d.item.whole) if hi > 1 else []:
+    for sentence, words in [] if rule.own_words_allowed else unsupported_sentences(summary, d.item.whole):
         out.append(SummaryProblem("summary_unsupported", f"the summary says '{sentence}', mostly in words the "
                                   f"article does not use ({', '.join(words[:6])}); it may be invented.",
                                   f"摘要里的“{sentence}”原文没有说（{'、'.join(words[:6])}），只写原文说的事实。",

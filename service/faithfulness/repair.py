@@ -156,10 +156,9 @@ class Repair:
         (newsstyle.unsupported_sentences; "演唱会吸引了大量观众。" twice for an article that mentions no audience),
         as an editor would, when enough sentences are left for its length; `Draft.summary_struck` keeps them for
         the flag `summary_sentence_removed`."""
-        lo, hi = d.summary_length.sentences
-        if hi < 2:
+        if d.summary_length.own_words_allowed:
             return
-        summary = d.summary
+        lo, summary = d.summary_length.sentences[0], d.summary
         bad = {s for s, _ in unsupported_sentences(summary, d.item.whole)}
         kept = [x for x in split_sentences(summary) if x.strip() and x.strip() not in bad]
         if bad and len(kept) >= lo:

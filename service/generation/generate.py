@@ -78,6 +78,12 @@ class SummaryLength:
     max_chars: int | None
     rule: str
 
+    @property
+    def own_words_allowed(self) -> bool:
+        """A headline-like one-liner may word things its own way (LCSTS's references do, 20 % of them mostly in
+        words their text does not use); the sentences of a longer summary report the article."""
+        return self.sentences[1] < 2
+
 
 SUMMARY_LENGTHS = {
     # pages: 2-4 sentences, the main fact first
