@@ -65,6 +65,9 @@ def main() -> int:
                        "final": sum("summary_ocr_copied" in r["problems_final"] for r in rows)},
         "restated_headline": {"first": sum("summary_repeats_headline" in r["problems_first"] for r in rows),
                               "final": sum("summary_repeats_headline" in r["problems_final"] for r in rows)},
+        "problems": {k: {"first": sum(k in r["problems_first"] for r in rows),
+                         "final": sum(k in r["problems_final"] for r in rows)}
+                     for k in sorted({k for r in rows for k in r["problems_first"] + r["problems_final"]})},
         "retried": sum(r["retried"] for r in rows), "kept_retry": sum(r["kept_retry"] for r in rows),
         "summaries_by_page": rows,
     }
