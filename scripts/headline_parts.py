@@ -10,7 +10,6 @@ model unless --model; writes bench/results/<date>-headline-parts.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.faithfulness import checks  # noqa: E402
+from service.evaluation.report import save_figures  # noqa: E402
 from service.page.ingest import read_file  # noqa: E402
 from service.pipeline import Pipeline  # noqa: E402
 
@@ -48,8 +48,6 @@ def main() -> int:
                 print(f"{page.name} #{d.item.index} {part.role}: {part.zh} -> {rows[-1]['shown']}"
                       + (f"  [statement: {stated[0]} -> {stated[1]}]" if stated[0] else ""), file=sys.stderr)
     result = {
-        "created": time.strftime("%Y-%m-%d %H:%M"),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "model": pipe.model_name, "runtime": pipe.runtime, "prompt_version": pipe.prompt_version(),
         "pages": [p.name for p in pages], "parts": len(rows), "seconds": round(time.perf_counter() - t0, 1),
         "statement_added": {"first": sum(bool(r["statement_first"]) for r in rows),
@@ -57,10 +55,7 @@ def main() -> int:
         "full_stop_removed": sum(r["final"] != r["shown"] for r in rows),
         "parts_by_page": rows,
     }
-    out = Path(args.out) / f"{time.strftime('%Y%m%d')}-headline-parts.json"
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in result.items() if k != "parts_by_page"}, ensure_ascii=False, indent=2))
-    print(f"written {out}")
+    save_figures(result, args.out, "headline-parts", "parts_by_page")
     return 0
 
 

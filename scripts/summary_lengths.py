@@ -10,7 +10,6 @@ bench/results/<date>-summary-lengths-<length>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.faithfulness import checks  # noqa: E402
+from service.evaluation.report import save_figures  # noqa: E402
 from service.page.ingest import read_file  # noqa: E402
 from service.pipeline import Pipeline  # noqa: E402
 
@@ -53,28 +53,23 @@ def main() -> int:
     def share(key: str, kind: str) -> float:
         return round(100 * sum(kind not in r[key] for r in rows) / n, 1) if n else 0.0
 
+    def broken(kind: str) -> dict:
+        return {"first": sum(kind in r["problems_first"] for r in rows),
+                "final": sum(kind in r["problems_final"] for r in rows)}
+
     result = {
-        "created": time.strftime("%Y-%m-%d %H:%M"),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "model": pipe.model_name, "runtime": pipe.runtime, "summary_length": args.length,
         "prompt_version": pipe.prompt_version(), "pages": [p.name for p in pages], "summaries": n,
         "seconds": round(time.perf_counter() - t0, 1),
         "within_length_pct": {"first": share("problems_first", "summary_length"),
                               "final": share("problems_final", "summary_length")},
-        "ocr_copied": {"first": sum("summary_ocr_copied" in r["problems_first"] for r in rows),
-                       "final": sum("summary_ocr_copied" in r["problems_final"] for r in rows)},
-        "restated_headline": {"first": sum("summary_repeats_headline" in r["problems_first"] for r in rows),
-                              "final": sum("summary_repeats_headline" in r["problems_final"] for r in rows)},
-        "problems": {k: {"first": sum(k in r["problems_first"] for r in rows),
-                         "final": sum(k in r["problems_final"] for r in rows)}
-                     for k in sorted({k for r in rows for k in r["problems_first"] + r["problems_final"]})},
+        "ocr_copied": broken("summary_ocr_copied"),
+        "restated_headline": broken("summary_repeats_headline"),
+        "problems": {k: broken(k) for k in sorted({k for r in rows for k in r["problems_first"] + r["problems_final"]})},
         "retried": sum(r["retried"] for r in rows), "kept_retry": sum(r["kept_retry"] for r in rows),
         "summaries_by_page": rows,
     }
-    out = Path(args.out) / f"{time.strftime('%Y%m%d')}-summary-lengths-{args.length}.json"
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in result.items() if k != "summaries_by_page"}, ensure_ascii=False, indent=2))
-    print(f"written {out}")
+    save_figures(result, args.out, f"summary-lengths-{args.length}", "summaries_by_page")
     return 0
 
 

@@ -115,6 +115,21 @@ def to_json(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, indent=2)
 
 
+def save_figures(result: dict, folder: str | Path, name: str, detail: str) -> Path:
+    """A measuring script's figures (scripts/summary_lengths.py, scripts/headline_parts.py) as
+    `<folder>/<date>-<name>.json`, stamped with when and by which command they were made; printed without the
+    per-item `detail`."""
+    import sys
+    import time
+
+    result = {"created": time.strftime("%Y-%m-%d %H:%M"),
+              "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), **result}
+    out = atomic_write(Path(folder) / f"{time.strftime('%Y%m%d')}-{name}.json", to_json(result) + "\n")
+    print(to_json({k: v for k, v in result.items() if k != detail}))
+    print(f"written {out}")
+    return out
+
+
 # --- plots ----------------------------------------------------------------------------------------------------
 def plots(result: dict) -> dict[str, bytes]:
     """PNG images: score distributions and per-article bars."""
