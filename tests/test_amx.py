@@ -84,13 +84,22 @@ def test_a_gguf_is_derived_tensor_by_tensor_with_its_metadata(tmp_path):
         assert np.abs(have.reshape(want.shape) - want).max() <= 0.02 * np.abs(want).max(), name
 
 
-def test_a_layout_cut_short_leaves_nothing_behind_and_a_full_disk_says_so(tmp_path, monkeypatch):
+def fetched(tmp_path, name: str, content: bytes | None = None, **kw) -> Profile:
+    """A profile pinning a small GGUF (write_gguf's, or `content`), fetched and verified into the private cache."""
     src = tmp_path / "m.gguf"
-    write_gguf(src)
+    if content is None:
+        write_gguf(src)
+    else:
+        src.write_bytes(content)
     blob = src.read_bytes()
-    prof = Profile(name="amx-cut", kind="chat", gguf={"repo": "nobody/nothing", "file": "m.gguf",
-                                                      "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()})
+    prof = Profile(name=name, kind="chat", gguf={"repo": "nobody/nothing", "file": "m.gguf", "size": len(blob),
+                                                 "sha256": hashlib.sha256(blob).hexdigest()}, **kw)
     provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+    return prof
+
+
+def test_a_layout_cut_short_leaves_nothing_behind_and_a_full_disk_says_so(tmp_path, monkeypatch):
+    prof = fetched(tmp_path, "amx-cut")
 
     def cut(error):
         def derive(_src, dst):
@@ -117,12 +126,7 @@ def test_a_layout_cut_short_leaves_nothing_behind_and_a_full_disk_says_so(tmp_pa
 
 
 def test_the_amx_layout_is_derived_once_verified_and_derived_again_when_damaged(tmp_path, monkeypatch):
-    src = tmp_path / "m.gguf"
-    write_gguf(src)
-    blob = src.read_bytes()
-    prof = Profile(name="amx-fake", kind="chat", gguf={"repo": "nobody/nothing", "file": "m.gguf",
-                                                       "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()})
-    provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+    prof = fetched(tmp_path, "amx-fake")
     made = []
     real = amx.derive
     monkeypatch.setattr(amx, "derive", lambda a, b: made.append(b) or real(a, b))
@@ -152,12 +156,7 @@ def test_the_layout_is_off_when_asked(monkeypatch):
 def test_a_layout_that_cannot_be_written_leaves_the_shipped_file(tmp_path, monkeypatch):
     """A file gguf-py cannot read (here: not a GGUF at all) costs speed, not the run: the shipped file is loaded,
     and the log says why."""
-    src = tmp_path / "m.gguf"
-    src.write_bytes(b"not a gguf file" * 100)
-    blob = src.read_bytes()
-    prof = Profile(name="amx-bad", kind="chat", gguf={"repo": "nobody/nothing", "file": "m.gguf",
-                                                      "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()})
-    provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+    prof = fetched(tmp_path, "amx-bad", b"not a gguf file" * 100)
     monkeypatch.setattr(amx, "wanted", lambda: True)
     said = []
     assert provision.llama_file(prof, log=said.append) == str(provision.gguf_path(prof))
@@ -166,13 +165,7 @@ def test_a_layout_that_cannot_be_written_leaves_the_shipped_file(tmp_path, monke
 
 
 def test_models_list_says_where_the_amx_layout_stands(tmp_path, monkeypatch):
-    src = tmp_path / "m.gguf"
-    write_gguf(src)
-    blob = src.read_bytes()
-    prof = Profile(name="amx-state", kind="chat", runtime="llama.cpp",
-                   gguf={"repo": "nobody/nothing", "file": "m.gguf", "size": len(blob),
-                         "sha256": hashlib.sha256(blob).hexdigest()})
-    provision.ensure_gguf(prof, source=str(src), log=lambda m: None)
+    prof = fetched(tmp_path, "amx-state", runtime="llama.cpp")
     monkeypatch.setattr(amx, "wanted", lambda: False)
     assert provision.amx_state(prof) is None  # no AMX here (or NEWSDESK_AMX_LAYOUT=off): nothing to say
     monkeypatch.setattr(amx, "wanted", lambda: True)
