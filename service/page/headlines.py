@@ -84,9 +84,11 @@ def heading_parts(item: Item) -> list[HeadPart]:
 _ABBREVIATION = re.compile(r"(?:\b(?:Co|Corp|Inc|Ltd|Jr|Sr|St|No|etc|[A-Z])|\.[A-Za-z])\.$")
 
 
-# the prompt's own label for the part, copied by the model in front of its answer ('Main headline: ...')
-_LABEL_ECHO = re.compile(r"^(?:main headline|headline|kicker|subheadline|subhead|title of a news photo)\s*[:：]\s*",
-                         re.IGNORECASE)
+# the prompt's own label for the part (LABELS, PHOTO_LABEL: the words before any bracket), or its short form,
+# copied by the model in front of its answer ('Main headline: ...')
+_LABEL_ECHO = re.compile(
+    r"^(?:" + "|".join(sorted({re.escape(x.split(" (")[0]) for x in [*LABELS.values(), PHOTO_LABEL]}
+                              | {"headline", "subhead"}, key=len, reverse=True)) + r")\s*[:：]\s*", re.IGNORECASE)
 
 
 def as_headline(english: str) -> str:
