@@ -59,3 +59,13 @@ def test_bad_glossary_files_get_a_clear_error(tmp_path, content, message):
 def test_missing_glossary_file(tmp_path):
     with pytest.raises(InputError, match="cannot read glossary"):
         Glossary.load(tmp_path / "nope.csv")
+
+
+def test_spellings_of_one_rendering_count_as_that_rendering():
+    # a serial comma, a compound written as one word or with a hyphen: the same rendering, no repair for it
+    g = Glossary.load().entries
+    assert Glossary.present(g["永武缙"], "the Yongkang, Wuyi, and Jinyun hardware cluster")
+    assert Glossary.present(g["基层医疗服务"], "improving primary healthcare capacity")
+    assert Glossary.present(g["基层医疗服务"], "primary health-care capacity")
+    assert not Glossary.present(g["永武缙"], "the Yongkang hardware cluster")
+    assert not Glossary.present(g["基层医疗服务"], "improving hospital capacity")

@@ -30,9 +30,12 @@ class Entry:
 
 
 def normalise_en(text: str) -> str:
-    """For containment checks: lower case, curly quotes straight, hyphens and runs of spaces as one space."""
+    """For containment checks: lower case, curly quotes straight, and no commas, hyphens or spaces, so that the
+    ways English spells one rendering compare equal: 'Yongkang, Wuyi, and Jinyun' (a serial comma) is 'Yongkang,
+    Wuyi and Jinyun', 'primary healthcare' is 'primary health care', 'sub-district' is 'subdistrict'. (Seen on
+    the seed page: each of the first two cost a re-translation of a passage that was right.)"""
     text = text.lower().replace("’", "'").replace("‘", "'")
-    return re.sub(r"[\s\-‐–]+", " ", text)
+    return re.sub(r"[\s\-‐–,]+", "", text)
 
 
 class Glossary:
