@@ -135,6 +135,32 @@ def test_a_small_caller_is_not_stuck_behind_a_big_one(backend):
     assert order.index("small") < 8, order
 
 
+def test_a_follow_up_goes_ahead_of_its_callers_waiting_requests(backend):
+    """`submit(first=True)` (an article's re-translations) joins before the caller's requests queued earlier (the
+    later articles' first round), so it runs beside them, not after them; the order given is kept."""
+    ids = [backend.encode(_msgs(s)) for s in _sources(14)]
+    reply = queue.Queue()
+    page = [backend.request(i, 20, caller="page", reply=reply, tag=f"page{k}") for k, i in enumerate(ids[:12])]
+    follow = [backend.request(i, 20, caller="page", reply=reply, tag=f"follow{k}") for k, i in enumerate(ids[12:])]
+    joined = []
+    real_add = backend.engine.add
+
+    def add(r):
+        joined.append(r.tag)
+        real_add(r)
+
+    backend.engine.add = add
+    try:
+        with backend.scheduler._cond:  # both queued before the engine thread admits anything
+            backend.scheduler.submit(page)
+            backend.scheduler.submit(follow, first=True)
+        [reply.get(timeout=120) for _ in range(14)]
+    finally:
+        backend.engine.add = real_add
+    assert joined[:2] == ["follow0", "follow1"], joined
+    assert joined[2:] == [f"page{k}" for k in range(12)]
+
+
 def test_a_light_caller_runs_while_a_heavy_callers_sequences_are_held(backend):
     """While an interactive caller with few requests (a pasted article) shares the model with one of many (a page),
     the heavy caller's running sequences are held, all but scheduler.BACKGROUND of them, so each step is short;

@@ -89,8 +89,9 @@ def test_generation_is_batched_across_articles_with_left_padding(tiny_chat, seed
         for row in m.tolist():
             first = row.index(1)
             assert all(v == 1 for v in row[first:])
-    # each caller's jobs are queued longest first: the first batch holds the page's longest translation prompt
-    longest = max((j for d in drafts for j in d.jobs if j.task == "translate"), key=lambda j: len(j.ids))
+    # a run's jobs are queued longest possible answer first (generate.queue_order): the first batch holds the
+    # page's longest translation (whichever article it is in), not the first article's jobs
+    longest = max((j for d in drafts for j in d.jobs if j.role.value == "translate"), key=lambda j: j.max_new)
     assert longest in batches[0]
 
 

@@ -424,9 +424,11 @@ class Generator:
         in_flight = 0
         t0 = time.perf_counter()
 
-        def submit(jobs: list[Job]) -> None:
+        def submit(jobs: list[Job], first: bool = False) -> None:
+            """To the models' queues, the longest answers first (`queue_order`); `first` (an article's
+            follow-ups): ahead of the jobs still waiting, so they run beside the rest of the page, not after it."""
             nonlocal in_flight
-            todo: dict[str, list[Job]] = {}
+            todo: list[Job] = []
             for j in jobs:
                 if j.result is not None:  # known without the model (_known)
                     continue
@@ -435,13 +437,16 @@ class Generator:
                     j.result, j.cached = hit, True
                     stats["cached"] += 1
                 else:
-                    todo.setdefault(j.task, []).append(j)
-            for task, js in todo.items():
-                b = self.backends[task]
-                js.sort(key=lambda j: -len(j.ids))  # longest first: short ones fill in as long ones finish
-                b.scheduler.submit([b.request(j.ids, j.max_new, caller=caller, reply=reply, prefix=j.prefix, tag=j,
-                                              interactive=interactive) for j in js])
-                in_flight += len(js)
+                    todo.append(j)
+            queues: dict[int, tuple] = {}  # one submit per generation queue (tasks may share a model)
+            for j in sorted(todo, key=queue_order):
+                b = self.backends[j.task]
+                queues.setdefault(id(b.scheduler), (b.scheduler, []))[1].append(
+                    b.request(j.ids, j.max_new, caller=caller, reply=reply, prefix=j.prefix, tag=j,
+                              interactive=interactive))
+            for scheduler, reqs in queues.values():
+                scheduler.submit(reqs, first=first)
+            in_flight += len(todo)
 
         def settle(d: Draft) -> bool:
             """Run the follow-ups of a draft whose jobs are done; True when nothing more is to come."""
@@ -451,7 +456,7 @@ class Generator:
                     stats["done"] += 1
                     return True
                 d.jobs.extend(more)
-                submit(more)
+                submit(more, first=True)
             return False
 
         try:
@@ -498,6 +503,13 @@ class Generator:
         """Drop a caller's queued and running jobs on every model this generator uses (other callers go on)."""
         for b in {id(b): b for b in self.backends.values()}.values():
             b.scheduler.cancel(caller)
+
+
+def queue_order(job: Job) -> tuple:
+    """The order a run's jobs join the model's queue: the longest possible answer first (a long passage's
+    translation decodes one token per step for longest, so it starts first, and the short ones fill the batch as
+    long ones finish), then the longest prompt, then page order."""
+    return -job.max_new, -len(job.ids), job.article
 
 
 def _known(job: Job, values: dict) -> Job:

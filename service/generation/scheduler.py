@@ -16,6 +16,10 @@ requests here, and one engine thread keeps the model's running batch full.
   a card comes back in seconds, not after the page's batch of 16 has shared every step with it. Batch work
   (`newsdesk batch`, `archive`, bench) never holds anyone: an archive actor's issue in its short tail of follow-ups
   shares the batch with the other issues' jobs, which is what keeps the batch full.
+- **Articles one after another.** A caller's requests are admitted in the order it queued them, and a follow-up
+  (a re-translation, a term look-up, a summary's second attempt) goes ahead of its caller's waiting requests: so
+  on a page the first articles finish early and their follow-ups run beside the later articles' first round,
+  where they fill the batch, instead of all in a tail of a few sequences at the end.
 - **Streamed, cancellable.** Each finished request is handed back at once on its caller's reply queue;
   `cancel(caller)` drops that caller's waiting requests and stops its running ones, and touches no one else's.
 - **Errors.** An engine failure (a crash, a context that cannot hold a request) is handed back to every caller
@@ -98,15 +102,18 @@ class Scheduler:
         self.stats = {"steps": 0, "generated_tokens": 0, "prompt_tokens": 0, "requests": 0, "busy_seconds": 0.0}
 
     # --- callers -----------------------------------------------------------------------------------------
-    def submit(self, requests: list[Request]) -> None:
-        """Queue requests; each one comes back on its `reply` queue when done (or failed, or cancelled)."""
+    def submit(self, requests: list[Request], first: bool = False) -> None:
+        """Queue requests; each one comes back on its `reply` queue when done (or failed, or cancelled).
+        `first`: ahead of the caller's other waiting requests (in the order given), e.g. the follow-ups of an
+        article whose first round is done, so that they run beside the rest of the page instead of after it."""
         if self._closed:
             raise ModelError(f"the {self.name} generation queue is closed (the process is stopping).")
         for r in requests:
             self.engine.check(r)  # a request that can never run fails now, before anything is queued
         with self._cond:
-            for r in requests:
-                self._waiting.setdefault(r.caller, deque()).append(r)
+            for r in reversed(requests) if first else requests:
+                q = self._waiting.setdefault(r.caller, deque())
+                q.appendleft(r) if first else q.append(r)
             self._start()
             self._cond.notify_all()
 
