@@ -81,12 +81,24 @@ _POINT = re.compile(r"^\s*(?:[（(]?(?:\d{1,2}|[一二三四五六])[)）]|(?:\d
 _LABEL = re.compile(r"^\s*(?:摘要|要点|概括)\s*[:：]\s*")
 
 
+_HALF = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_HALF_NEXT_TO_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[,;:?!]|[,;:?!](?=[\u4e00-\u9fff])")
+
+
+def full_width(text: str) -> str:
+    """Half-width commas, semicolons, colons, question and exclamation marks next to a Chinese character as
+    Chinese text writes them (，；：？！). A summary copies the OCR's half-width punctuation ("完成91户,累计"); a
+    figure's comma (3,060) or an English name's punctuation is left as it is."""
+    return _HALF_NEXT_TO_CJK.sub(lambda m: _HALF[m.group()], text)
+
+
 def as_prose(text: str) -> str:
     """A Chinese summary written as points (one per line, "1. ...") as running prose: the markers and a leading
     "摘要：" removed, each point closed with "。" when it has no end punctuation, a point whose words an earlier
     one already holds (a small model pads a short article's three points so) left out, lines
-    joined. One line of prose comes back as it was (stripped). Nothing is added but the full stops."""
-    lines = [ln.strip() for ln in _LABEL.sub("", text.strip()).splitlines() if ln.strip()]
+    joined, half-width punctuation next to Chinese made full-width (`full_width`). One line of prose comes back as
+    it was (stripped, punctuation made full-width). Nothing is added but the full stops."""
+    lines = [full_width(ln.strip()) for ln in _LABEL.sub("", text.strip()).splitlines() if ln.strip()]
     if len(lines) == 1 and not _POINT.match(lines[0]):
         return lines[0]
     out = []

@@ -154,6 +154,13 @@ def test_numbered_points_become_prose(pipes):
     assert as_prose("摘要：（1）甲做了乙\n（2）丙。") == "甲做了乙。丙。"
 
 
+def test_summary_punctuation_is_chinese_but_figures_keep_their_commas():
+    # the OCR's half-width commas, copied by the model, are written as Chinese text writes them
+    assert as_prose("1. 累计完成91户,发放补贴3,003.04万元;效果明显\n2. 市民参与?") == \
+        "累计完成91户，发放补贴3,003.04万元；效果明显。市民参与？"
+    assert as_prose("SCORE项目在Yongkang, Zhejiang启动") == "SCORE项目在Yongkang, Zhejiang启动"
+
+
 def test_the_summary_prompt_names_the_ocr_suspicions_of_its_text(pipes):
     for length in ("standard", "short"):
         prompt = planned(pipes[length], "x").of("summary")[0].input[-1]["content"]
