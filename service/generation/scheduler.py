@@ -16,10 +16,10 @@ requests here, and one engine thread keeps the model's running batch full.
   a card comes back in seconds, not after the page's batch of 16 has shared every step with it. Batch work
   (`newsdesk batch`, `archive`, bench) never holds anyone: an archive actor's issue in its short tail of follow-ups
   shares the batch with the other issues' jobs, which is what keeps the batch full.
-- **Articles one after another.** A caller's requests are admitted in the order it queued them, and a follow-up
-  (a re-translation, a term look-up, a summary's second attempt) goes ahead of its caller's waiting requests: so
-  on a page the first articles finish early and their follow-ups run beside the later articles' first round,
-  where they fill the batch, instead of all in a tail of a few sequences at the end.
+- **Follow-ups first.** A caller's requests are admitted in the order it queued them (the Generator queues the
+  longest possible answers first), and a follow-up (a re-translation, a term look-up, a summary's second
+  attempt: `submit(first=True)`) goes ahead of its caller's waiting requests: so an article's follow-ups run
+  beside the rest of the page, where they fill the batch, instead of in a tail of a few sequences at the end.
 - **Streamed, cancellable.** Each finished request is handed back at once on its caller's reply queue;
   `cancel(caller)` drops that caller's waiting requests and stops its running ones, and touches no one else's.
 - **Errors.** An engine failure (a crash, a context that cannot hold a request) is handed back to every caller
