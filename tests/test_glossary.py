@@ -69,3 +69,25 @@ def test_spellings_of_one_rendering_count_as_that_rendering():
     assert Glossary.present(g["基层医疗服务"], "primary health-care capacity")
     assert not Glossary.present(g["永武缙"], "the Yongkang hardware cluster")
     assert not Glossary.present(g["基层医疗服务"], "improving hospital capacity")
+
+
+def test_a_term_marked_dash_may_be_left_out(tmp_path):
+    """`-` among the renderings: 我市 ('our city') is given to the model as 'the city', a use is checked, and an
+    English that drops it (a headline: 'SCORE project bears fruit') is neither flagged nor counted."""
+    from service.faithfulness import checks
+    from service.page.segment import segment
+
+    g = Glossary.load()
+    assert g.entries["我市"].optional and g.entries["我市"].accept[0] == "the city"
+    assert not g.entries["永康"].optional
+    ctx = checks.Context(g)
+    item = segment("我市项目结硕果\n\n本报讯 我市项目在永康结硕果。\n")[0]
+    source = "我市项目在永康结硕果。"
+    dropped = checks.check_passage(source, "The project in Yongkang bears fruit.", ctx, item)
+    used = checks.check_passage(source, "The city's project in Yongkang bears fruit.", ctx, item)
+    assert [f.expected for f in dropped if f.category == "term"] == ["Yongkang"]
+    assert sorted((f.expected, f.ok) for f in used if f.category == "term") == [("Yongkang", True), ("the city", True)]
+    bad = tmp_path / "g.csv"
+    bad.write_text("zh,en,note\n我市,-|the city,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="put the English rendering first"):
+        read_csv(bad)

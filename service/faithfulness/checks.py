@@ -313,7 +313,9 @@ def check_passage(source: str, english: str, ctx: Context, item: Item) -> list[F
         ok = any(_squash(v) in squashed for v in name_variants(en))
         out.append(Finding("name", "name", zh, s, e, en, ok=ok))
     for s, e, entry in terms:
-        out.append(Finding("term", "term", entry.zh, s, e, entry.en, ok=Glossary.present(entry, english)))
+        ok = Glossary.present(entry, english)
+        if ok or not entry.optional:  # a term the English may leave out (我市) is no fact when it does
+            out.append(Finding("term", "term", entry.zh, s, e, entry.en, ok=ok))
     for m in ctx.passage_formulas(source):
         out.append(Finding("formula", "formula", m.formula.zh, m.start, m.end, m.formula.en,
                            ok=m.formula.present(english)))

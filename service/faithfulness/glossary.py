@@ -4,7 +4,9 @@ the same `zh`).
 
 CSV columns: `zh`, `en`, `note`. `en` is the rendering the model is asked to use; more accepted renderings may
 follow it, separated by `|` (`Zhejiang Province|Zhejiang`): the check passes when the English contains any of
-them (case-insensitive). Lines whose `zh` starts with `#` are comments.
+them (case-insensitive). An alternative `-` says the English may leave the term out (`the city|city|-` for 我市, a
+local paper's "our city", which an English headline or sentence often drops): the passage is still given the
+rendering, and a use of it is checked, but its absence is neither flagged nor counted as a fact. Lines whose `zh` starts with `#` are comments.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Entry:
     en: str  # preferred rendering
     accept: tuple[str, ...]  # every accepted rendering, the preferred one first
     note: str = ""
+    optional: bool = False  # `-` among the renderings: the English may leave the term out
 
 
 def normalise_en(text: str) -> str:
@@ -94,6 +97,10 @@ def read_csv(path: str | Path) -> dict[str, Entry]:
             continue
         if not en:
             raise InputError(f"glossary {path}, line {n}: '{zh}' has no English (column en).")
-        accept = tuple(a.strip() for a in en.split("|") if a.strip())
-        out[zh] = Entry(zh, accept[0], accept, row.get("note", ""))
+        alternatives = [a.strip() for a in en.split("|") if a.strip()]
+        if alternatives[0] == "-":
+            raise InputError(f"glossary {path}, line {n}: '{zh}' starts with '-'; put the English rendering first "
+                             "and '-' (may be left out) after it, e.g. 'the city|-'.")
+        accept = tuple(a for a in alternatives if a != "-")
+        out[zh] = Entry(zh, accept[0], accept, row.get("note", ""), optional="-" in alternatives)
     return out
