@@ -66,7 +66,7 @@ def test_each_part_is_translated_on_its_own_and_lands_in_its_field(tiny_chat, tm
     assert [j.source for j in heads] == ["聚焦社区卫生服务中心建设", "提升基层医疗服务能力", "江南街道开展民生实事项目推进视察"]
     prompts = [j.input[-1]["content"] for j in heads]
     assert prompts[0].endswith("Kicker (the line above the main headline): 聚焦community health service center建设")
-    assert prompts[2].endswith("Main headline: Jiangnan Subdistrict开展livelihood project推进视察")
+    assert prompts[2].endswith("Main headline: Jiangnan Subdistrict开展livelihood project progress inspection")
     rec = pipe.process(from_text(page))[0]
     parts = rec["heading"]
     assert [p["role"] for p in parts] == ["kicker", "kicker", "headline"]
@@ -78,12 +78,12 @@ def test_each_part_is_translated_on_its_own_and_lands_in_its_field(tiny_chat, tm
 
 def test_a_photo_title_is_asked_for_as_one(tiny_chat, tmp_path):
     pipe = Pipeline(tiny_chat, cache_path=tmp_path / "c.sqlite", log=lambda m: None)
-    page = "减负梳妆\n\n近日,市综合行政执法局开展冬季行道树修剪工作。图为修剪现场。(融媒记者 胡跨 摄)\n"
+    page = "减负护绿\n\n近日,市综合行政执法局开展冬季行道树修剪工作。图为修剪现场。(融媒记者 胡跨 摄)\n"
     items = pipe.preprocess(from_text(page))
     photo = next(it for it in items if it.kind == "photo")
     head = pipe.generator.plan(photo).of("headline")
     # the title as the model reads it (减负, a glossary term, is in English there)
-    assert head and head[0].input[-1]["content"].endswith("Title of a news photo: reduce the burden梳妆")
+    assert head and head[0].input[-1]["content"].endswith("Title of a news photo: reduce the burden护绿")
 
 
 @pytest.mark.parametrize("english, shown", [
@@ -109,12 +109,12 @@ def test_a_part_the_glossary_writes_wholly_in_english_needs_no_model(tiny_chat, 
     """The seed page's kicker 行道树 is one glossary term: it is 'Street trees' without the model (sent to the
     model, it came back as 'Street trees are being removed.', twice). The tiny model answers the other parts."""
     pipe = Pipeline(tiny_chat, cache_path=tmp_path / "c.sqlite", log=lambda m: None)
-    page = "行道树 减负梳妆\n\n本报讯 近日，园林部门对城区行道树进行修剪。\n"
+    page = "行道树 修枝护绿\n\n本报讯 近日，园林部门对城区行道树进行修剪。\n"
     items = pipe.preprocess(from_text(page))
     d = pipe.generator.plan(items[0])
     kicker, main = d.of("headline")
     assert kicker.source == "行道树" and kicker.template == "none" and kicker.result.text == "Street trees"
-    assert main.result is None  # 梳妆 is not in the glossary: the model translates it
+    assert main.result is None  # 修枝护绿 is not in the glossary: the model translates it
     [record] = pipe.process(from_text(page))
     assert record["kicker_en"] == "Street trees"
     assert pipe.generator.stats["templates"][prompts.load("headline").id]["jobs"] == 1  # the main line only

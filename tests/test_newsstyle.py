@@ -150,7 +150,7 @@ def test_a_statement_added_to_a_verbless_phrase_is_found(source, english, verb):
     assert newsstyle.added_statement(source, english) == verb
 
 
-KICKER_PAGE = "冬季的行道树 减负梳妆\n\n本报讯 近日，园林部门对城区行道树进行修剪，去除枯枝，减轻树冠负担。\n"
+KICKER_PAGE = "冬季的行道树 修枝护绿\n\n本报讯 近日，园林部门对城区行道树进行修剪，去除枯枝，减轻树冠负担。\n"
 
 
 def _headline(pipe, kicker_en: str):
@@ -159,7 +159,7 @@ def _headline(pipe, kicker_en: str):
         text = {"translate": "Recently, the landscaping department pruned the street trees in the city, removing dead "
                 "branches and lightening the load of the crowns."}.get(j.role, "园林部门修剪城区行道树。")
         if j.role == "headline":
-            text = kicker_en if d.heading[j.seq[0]].role == "kicker" else "Reducing the burden and grooming"
+            text = kicker_en if d.heading[j.seq[0]].role == "kicker" else "Pruning for greener streets"
         j.result = Generation(text, len(text.split()), True, 0.0)
     return d
 

@@ -283,32 +283,32 @@ def test_a_whole_translation_is_judged_as_one_passage_when_sentences_do_not_pair
         assert [(f.start, f.text) for f in found] == ([(-1, body.source.strip())] if short else [])
 
 
-TREES = "行道树修剪\n\n本报讯 市综合行政执法局开展冬季行道树修剪,通过疏枝减重,预防雨雪天气下枝条断裂的风险。\n"
+TREES = "行道树修剪\n\n本报讯 市综合行政执法局开展冬季行道树修剪,通过疏枝减重,预防雨雪天气下枝条折断的风险。\n"
 
 
 @pytest.mark.parametrize("answer, used", [
     ("breakage", True),
-    ("断裂 = breakage", True),  # the asked-for form: one `Chinese = English` line per word
+    ("折断 = breakage", True),  # the asked-for form: one `Chinese = English` line per word
     ("\"breaking.\"", True),  # quotes and a full stop around the words are dropped
-    ("断裂", False),  # still Chinese
+    ("折断", False),  # still Chinese
     ("It means that the branches may break off under the weight of snow and ice", False),  # an explanation
 ])
 def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used):
     """Answers written by hand for jobs the real Generator and Repair plan (tiny model): both attempts leave
-    断裂 in Chinese, so one short request asks for it with its sentence as context; a plain English answer is put
+    折断 in Chinese, so one short request asks for it with its sentence as context; a plain English answer is put
     in its place and flagged `term_filled` (a warning: nothing verifies it); an unusable one is not, and
     `untranslated` stays."""
-    d = planned(tiny_pipe, TREES, "The bureau pruned street trees in winter to reduce the risk of branch断裂 "
+    d = planned(tiny_pipe, TREES, "The bureau pruned street trees in winter to reduce the risk of branch折断 "
                                   "in rain and snow by thinning branches.")
     repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert repairs and all(j.role == "repair" for j in repairs)
     for j in repairs:
-        _answer(j, "Branches may 断裂 in rain and snow, so the bureau thinned them.")
+        _answer(j, "Branches may 折断 in rain and snow, so the bureau thinned them.")
     d.jobs.extend(repairs)
     [fill] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
-    assert fill.role == "fill" and fill.source == "断裂" and fill.template.startswith("translate_term@")
+    assert fill.role == "fill" and fill.source == "折断" and fill.template.startswith("translate_term@")
     prompt = fill.input[-1]["content"]
-    assert "预防雨雪天气下枝条断裂的风险。" in prompt and "\n断裂 =\n" in prompt  # the word, with its sentence
+    assert "预防雨雪天气下枝条折断的风险。" in prompt and "\n折断 =\n" in prompt  # the word, with its sentence
     _answer(fill, answer)
     d.jobs.append(fill)
     assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
@@ -317,19 +317,19 @@ def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used)
     if used:
         word = answer.rpartition("= ")[2].strip("\".")
         assert f"branch {word} in rain" in rec["translation"] or f"may {word} in rain" in rec["translation"]
-        assert "断裂" not in rec["translation"] and "untranslated" not in kinds
+        assert "折断" not in rec["translation"] and "untranslated" not in kinds
         [flag] = [f for f in rec["flags"] if f["kind"] == "term_filled"]
         assert flag["severity"] == "warning" and flag["expected"] == word  # a guess, not verified
-        assert TREES[flag["span"][0]:flag["span"][1]] == "断裂"
+        assert TREES[flag["span"][0]:flag["span"][1]] == "折断"
     else:
-        assert "断裂" in rec["translation"] and "untranslated" in kinds and "term_filled" not in kinds
+        assert "折断" in rec["translation"] and "untranslated" in kinds and "term_filled" not in kinds
 
 
 def test_fill_in_keeps_words_apart_and_leaves_unknown_chinese():
     from service.chinese import fill_in
 
-    words = {"断裂": "breakage", "中医科": "the TCM department", "配备": "equipped"}
-    assert fill_in("the risk of branch断裂 in snow", words) == "the risk of branch breakage in snow"
+    words = {"折断": "breakage", "中医科": "the TCM department", "配备": "equipped"}
+    assert fill_in("the risk of branch折断 in snow", words) == "the risk of branch breakage in snow"
     assert fill_in("a 中医科、配备 with", words) == "a the TCM department, equipped with"
     assert fill_in("room,中医科 and", words) == "room, the TCM department and"
     caps = {"通关": "Clearance", "中医科": "Chinese Medicine Department"}
@@ -345,10 +345,10 @@ def test_an_articles_leftover_words_are_asked_for_in_one_request():
     merits (a Chinese or long answer is not), and words not asked for are ignored."""
     from service.faithfulness.repair import parse_fills
 
-    answer = "断裂 = breakage\n打卡 = 打卡\n中医科 = the TCM department\n江南 = Jiangnan\n特色 = " + "very " * 9
-    assert parse_fills(answer, ["断裂", "打卡", "中医科", "特色"]) == {"断裂": "breakage", "中医科": "the TCM department"}
-    assert parse_fills("breakage", ["断裂"]) == {"断裂": "breakage"}
-    assert parse_fills("breakage", ["断裂", "打卡"]) == {}  # a bare answer cannot say which word it is for
+    answer = "折断 = breakage\n打卡 = 打卡\n中医科 = the TCM department\n江南 = Jiangnan\n特色 = " + "very " * 9
+    assert parse_fills(answer, ["折断", "打卡", "中医科", "特色"]) == {"折断": "breakage", "中医科": "the TCM department"}
+    assert parse_fills("breakage", ["折断"]) == {"折断": "breakage"}
+    assert parse_fills("breakage", ["折断", "打卡"]) == {}  # a bare answer cannot say which word it is for
     # the question's lines copied with the English in place of the Chinese (seen on the seed page): by position
     answer = "Inspection of progress =\nJiangnan =\nstaffing =\ninstrument =\nMedical"
     assert parse_fills(answer, ["推进视察", "江南", "配备", "仪"]) == {
@@ -365,7 +365,7 @@ def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pi
     """A passage whose only fault is a word left in Chinese is not translated again: the article's look-up asks
     for the word (one request for all of them)."""
     d = planned(tiny_pipe, TREES, "The city law enforcement bureau pruned street trees in winter, thinning "
-                                  "branches to reduce the risk of branch 断裂 in rain and snow.")
+                                  "branches to reduce the risk of branch 折断 in rain and snow.")
     _answer(d.of("headline")[0], "Pruning street trees")
     from service.faithfulness import checks
 
@@ -373,7 +373,7 @@ def test_words_left_in_chinese_go_to_the_look_up_without_a_retranslation(tiny_pi
     found = checks.check_passage(job.source, job.result.text, tiny_pipe.context, d.item)
     assert {f.category for f in found if not f.ok} == {"untranslated"}
     jobs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
-    assert [j.role for j in jobs] == ["fill"] and jobs[0].source == "断裂"
+    assert [j.role for j in jobs] == ["fill"] and jobs[0].source == "折断"
 
 
 def test_every_articles_follow_ups_end_in_their_done_stage(tiny_chat, seed_text):
