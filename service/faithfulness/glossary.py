@@ -6,7 +6,8 @@ CSV columns: `zh`, `en`, `note`. `en` is the rendering the model is asked to use
 follow it, separated by `|` (`Zhejiang Province|Zhejiang`): the check passes when the English contains any of
 them (case-insensitive). An alternative `-` says the English may leave the term out (`the city|city|-` for 我市, a
 local paper's "our city", which an English headline or sentence often drops): the passage is still given the
-rendering, and a use of it is checked, but its absence is neither flagged nor counted as a fact. Lines whose `zh` starts with `#` are comments.
+rendering, and a use of it is checked, but its absence is neither flagged nor counted as a fact. Lines whose `zh`
+starts with `#` are comments.
 """
 
 from __future__ import annotations

@@ -113,7 +113,10 @@ class Scheduler:
         with self._cond:
             for r in reversed(requests) if first else requests:
                 q = self._waiting.setdefault(r.caller, deque())
-                q.appendleft(r) if first else q.append(r)
+                if first:
+                    q.appendleft(r)
+                else:
+                    q.append(r)
             self._start()
             self._cond.notify_all()
 
