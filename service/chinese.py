@@ -82,7 +82,7 @@ _LABEL = re.compile(r"^\s*(?:摘要|要点|概括)\s*[:：]\s*")
 
 
 _HALF = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
-_HALF_NEXT_TO_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[,;:?!]|[,;:?!](?=[\u4e00-\u9fff])")
+_HALF_NEXT_TO_CJK = re.compile(f"(?<=[{UNIFIED}])[,;:?!]|[,;:?!](?=[{UNIFIED}])")
 
 
 def full_width(text: str) -> str:
