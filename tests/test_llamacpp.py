@@ -106,6 +106,29 @@ def test_outputs_do_not_depend_on_what_shares_the_batch(backend):
     assert [together[i].text for i in range(len(inputs))] == alone
 
 
+def test_a_step_split_in_two_calls_gives_the_same_outputs_and_scores(backend, monkeypatch):
+    """Once the cache is big, a step's decode rows and prompt rows go to llama.cpp in two calls (service/generation/
+    llamacpp.py: SPLIT_CELLS); here every such step is split, and the outputs and scores equal those of one call."""
+    from service.generation import llamacpp
+
+    inputs = [_msgs(s) for s in _sources(6)]
+    lengths = [6, 24, 12, 24, 8, 24]  # the short ones leave early: the next request's prompt is read beside decoding
+    one_call = dict(p for batch in backend.generate(inputs, lengths) for p in batch)
+    scored = backend.score(SCORED)
+    monkeypatch.setattr(llamacpp, "SPLIT_CELLS", 0)
+    monkeypatch.setattr(llamacpp, "FA_TILE", 1)
+    before = backend.engine.counters["split_steps"]
+    split = dict(p for batch in backend.generate(inputs, lengths) for p in batch)
+    assert backend.engine.counters["split_steps"] > before
+    assert [split[i].text for i in range(len(inputs))] == [one_call[i].text for i in range(len(inputs))]
+    reply = queue.Queue()
+    gens = [Request(backend.encode(_msgs(s)), 24, reply=reply) for s in _sources(2)]
+    backend.scheduler.submit(gens)  # decoding while the texts are scored: the scoring rows are in the second call
+    busy = backend.score(SCORED)
+    assert all(r.result and r.result.tokens > 0 for r in [reply.get(timeout=120) for _ in gens])
+    assert busy == pytest.approx(scored, rel=1e-3, abs=1e-2)
+
+
 def test_a_shared_prefix_is_read_once(backend):
     eng = backend.engine
     ids = [backend.encode(_msgs(s)) for s in _sources(4)]

@@ -14,6 +14,16 @@ read of the weights when they are decoded in one `llama_decode` call.
   from 242 to 343 ms. One KV stream per sequence (`kv_unified = false`) removes that in isolation (89 tokens/s,
   245 ms), but llama.cpp then splits every mixed step into per-sequence-equal micro-batches, and the seed page
   took 238 s instead of 197 s; so the cache stays unified.
+- **Decode rows apart from prompt rows once the cache is big.** llama.cpp's CPU flash attention takes a batch of 64
+  rows or more in tiles of 64 consecutive query rows, and skips a block of 64 KV cells only when it is masked for
+  every row of the tile. A tile of prompt rows of one sequence skips the other sequences' cells; a tile holding the
+  decode rows (one per running sequence, whose cells lie all over the cache) skips nothing, and the prompt rows
+  sharing it pay for attention over the whole cache. So from SPLIT_CELLS cells in use, a step that reads prompts
+  while sequences decode is two `llama_decode` calls: the decode rows (fewer than 64: attention cell by cell, masked
+  cells skipped), then the prompt rows. `scripts/engine_steps.py --mixed` (16 decode rows and a 256-token chunk,
+  medians of 5, alternating), two runs: one call -> two calls 2.59 -> 2.38 s and 1.87 -> 1.82 s at 1,100 cells,
+  1.96 -> 1.64 s and 3.02 -> 2.66 s at 3,200, 3.22 -> 2.70 s and 3.12 -> 2.56 s at 5,600: the extra pass over the
+  weights for the decode rows costs less than the attention it saves.
 - **Shared prompt prefixes**: a request names how many of its leading tokens are its template's fixed part
   (system prompt and instructions). That prefix is read once into a sequence of its own and copied into every
   request with the same prefix (`llama_memory_seq_cp`: in a unified cache the cells are shared, not copied), so
@@ -43,6 +53,8 @@ MAX_PREFIXES = 12  # shared prefixes kept (least recently used dropped first)
 N_CTX = 16384  # KV cells shared by all running sequences (about 470 MB in f16 for the 1.5B model)
 PREFILL_CHUNK = 256  # prompt tokens read per step beside the decoding sequences (keeps decode steps short)
 SCORE_ROWS = 64  # rows of scoring requests per step that ask for logits (each row's logits: 0.6 MB)
+FA_TILE = 64  # llama.cpp's CPU flash attention works in tiles of 64 query rows from a batch of this many rows on
+SPLIT_CELLS = 1024  # KV cells in use from which a step's decode rows and prompt rows go to llama.cpp apart
 FEW = 8  # a decode-only step with fewer sequences than this is a "few" step in the counters (a page's tail)
 STEP_KINDS = ("prompt and decode", "decode, many sequences", "decode, few sequences")
 
@@ -172,7 +184,7 @@ class LlamaEngine:
         # and the time of each kind of step: those that read a prompt chunk (decode rows riding along), and
         # decode-only steps with many or few (< FEW) sequences, where the page's tail runs
         self.counters = {"steps": 0, "prompt_read": 0, "prompt_seconds": 0.0, "decoded": 0, "decode_seconds": 0.0,
-                         "shared_hits": 0, "step_seconds": dict.fromkeys(STEP_KINDS, 0.0)}
+                         "shared_hits": 0, "split_steps": 0, "step_seconds": dict.fromkeys(STEP_KINDS, 0.0)}
 
     # --- tokens and text ----------------------------------------------------------------------------------
     def tokenize(self, text: str, special: bool = True) -> list[int]:
@@ -361,14 +373,25 @@ class LlamaEngine:
                 s.row = n - 1
         if n == 0:
             return []
-        b.n_tokens = n
-        decoding = sum(1 for s in live if s.row >= 0 and s.out)
+        decoding = sum(1 for s in live if s.row >= 0 and s.out)  # the first rows: one token of each decoding sequence
+        # a step that reads prompts while sequences decode runs as two llama_decode calls once the cache is big:
+        # see the module's docstring (the decode rows would share an attention tile with the prompt rows)
+        split = 0 < decoding < n and n >= FA_TILE and self._cells_used() >= SPLIT_CELLS
+        ranges = [(0, decoding), (decoding, n)] if split else [(0, n)]
+        picks: dict[int, int] = {}  # row -> the token chosen after it (greedy)
         t0 = time.perf_counter()
-        with self.lock:
-            rc = L.llama_decode(self.ctx, b)
+        for lo, hi in ranges:
+            rc = self._decode(lo, hi)
+            if rc != 0:
+                break
+            for s in self.seqs:
+                if lo <= s.row < hi and not s.req.score:
+                    picks[s.row] = int(np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.row - lo),
+                                                             shape=(self.n_vocab,)).argmax())
         dt = time.perf_counter() - t0
         c = self.counters
         c["steps"] += 1
+        c["split_steps"] += split
         c["decoded"] += decoding
         c["prompt_read"] += n - decoding
         # a mixed step's time is split by token count (prompt tokens cost about as much as decoded ones)
@@ -387,12 +410,11 @@ class LlamaEngine:
         done = []
         for s in list(self.seqs):
             if s.req.score:
-                self._score(s, done)
+                self._score(s, done, ranges[-1][0])  # scoring rows are prompt rows: in the last call
                 continue
             if s.row < 0:
                 continue
-            logits = np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.row), shape=(self.n_vocab,))
-            tok = int(logits.argmax())
+            tok = picks[s.row]
             eog = self.is_eog(tok)
             if not eog:
                 s.out.append(tok)
@@ -406,12 +428,34 @@ class LlamaEngine:
                 s.feed = tok
         return done
 
-    def _score(self, s: _Seq, done: list) -> None:
-        """Add the log-probabilities of a scoring request's tokens read in this step; finish it once all are read."""
+    def _cells_used(self) -> int:
+        """KV cells held now (prompts read, tokens generated, shared prefixes): about how far attention reaches."""
+        return (sum(s.pos + len(s.out) for s in self.seqs)
+                + sum(p.pos for p in self.prefixes.values()))
+
+    def _decode(self, lo: int, hi: int) -> int:
+        """llama_decode of the batch's rows lo..hi-1 (their logits then sit at rows 0..hi-lo-1)."""
+        b, L = self.batch, self.L
+        if lo == 0:
+            b.n_tokens = hi
+            view = b
+        else:
+            view = L.llama_batch()
+            view.n_tokens = hi - lo
+            for name in ("token", "pos", "n_seq_id", "seq_id", "logits"):
+                ptr = getattr(b, name)
+                size = ctypes.sizeof(ptr._type_)
+                setattr(view, name, ctypes.cast(ctypes.addressof(ptr.contents) + lo * size, type(ptr)))
+        with self.lock:
+            return L.llama_decode(self.ctx, view)
+
+    def _score(self, s: _Seq, done: list, base: int) -> None:
+        """Add the log-probabilities of a scoring request's tokens read in this step; finish it once all are read.
+        `base`: the first row of the last llama_decode call (its logits rows count from there)."""
         import numpy as np
 
         for row, nxt in s.scoring:
-            logits = np.ctypeslib.as_array(self.L.llama_get_logits_ith(self.ctx, row), shape=(self.n_vocab,))
+            logits = np.ctypeslib.as_array(self.L.llama_get_logits_ith(self.ctx, row - base), shape=(self.n_vocab,))
             top = float(logits.max())
             s.logprob += float(logits[nxt]) - top - float(np.log(np.exp(logits - top).sum()))
         s.scoring.clear()
