@@ -172,3 +172,16 @@ def test_grounding_of_english_numbers_in_the_source():
 
 def test_digits_pair_a_wrong_rendering_with_its_source():
     assert F.digits_of(Decimal("316400000")) == F.digits_of(Decimal("3164000")) == "3164"
+
+
+@pytest.mark.parametrize("english, joined", [
+    ("It covers 24, 725. 21 square meters.", "It covers 24,725.21 square meters."),
+    ("It covers 24,725. 21 square meters.", "It covers 24,725.21 square meters."),
+    ("Output rose 7. 5 percent.", "Output rose 7.5 percent."),
+    ("Two plans, 25, 100, were made.", "Two plans, 25, 100, were made."),  # both are the source's numbers
+    ("The total was 725. 21 more came.", "The total was 725. 21 more came."),  # 725.21 is not in the source
+    ("In 2024, 25 firms took part.", "In 2024, 25 firms took part."),
+])
+def test_a_number_spaced_out_is_joined_only_into_a_number_of_the_source(english, joined):
+    source = "新院区建筑面积24725.21平方米,产值增长7.5%,2024年有25家企业提出100个方案。"
+    assert F.join_spaced_numbers(english, source) == joined

@@ -404,3 +404,28 @@ def grounded(atom: Atom, source: set[Atom]) -> bool:
 def digits_of(v: Decimal) -> str:
     """Significant digits, for pairing a wrong rendering with its source: 316.4万 and 316.4 million -> 3164."""
     return "".join(c for c in format(v.normalize(), "f") if c.isdigit()).strip("0")
+
+
+_SPACED_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:, ?\d{3})*(?:\. ?\d+)?(?![\w,]|\.\d)|(?<![\w.,])\d+\. ?\d+(?![\w,]|\.\d)")
+
+
+def join_spaced_numbers(english: str, source: str) -> str:
+    """A number the model wrote with spaces in it ('24, 725. 21 square meters' for 24725.21平方米) written as one
+    ('24,725.21'): only where the joined number is one of the source's and the pieces are not, so that a list
+    ('aged 24, 725 others') or two sentences ('rose to 725. 21 more ...') are left as they are. A typographic fix
+    (the value is the source's), which spares a re-translation for a number the checks would find wrong."""
+    values = {v for kind, v in zh_atoms(extract_zh(source)) if kind in ("num", "pct")}
+
+    def join(m: re.Match) -> str:
+        if " " not in m.group():
+            return m.group()
+        joined = m.group().replace(" ", "")
+        pieces = re.split(r"[,.] ", m.group())
+        try:
+            ok = Decimal(joined.replace(",", "")) in values and not all(Decimal(p.replace(",", "")) in values
+                                                                         for p in pieces)
+        except ArithmeticError:
+            ok = False
+        return joined if ok else m.group()
+
+    return _SPACED_NUMBER.sub(join, english)
