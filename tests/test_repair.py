@@ -167,6 +167,20 @@ def test_an_amount_wrong_in_both_attempts_is_corrected_only_where_it_is_clear(ti
         assert not [f for f in flags if f["kind"] == "number_corrected"]
 
 
+def test_attempts_are_compared_with_the_amounts_the_check_puts_right(tiny_pipe):
+    """The seed page: the first attempt invents 'the government'; the re-translation drops it but scales 490万元
+    wrongly ('49 million'), which the check puts right. Judged as it will stand, the re-translation is better."""
+    d = planned(tiny_pipe, "救助\n\n本报讯 今年撬动社会帮扶资金490万元。\n",
+                "This year the government mobilised 4.9 million yuan of social assistance funds.")
+    [repair] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    _answer(repair, "This year 49 million yuan of social assistance funds were mobilised.")
+    d.jobs.append(repair)
+    tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert d.translation == "This year 4,900,000 yuan of social assistance funds were mobilised."
+    facts, flags = checks.check_facts(d, tiny_pipe.context)
+    assert {f["kind"] for f in flags} >= {"number_corrected"} and "agent_unsupported" not in {f["kind"] for f in flags}
+
+
 def test_passages_that_pass_are_not_retranslated(tiny_pipe):
     """Hand-written answers that are right: no repair jobs, every fact verified."""
     d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)永康企业累计节约成本约316.4万元。\n",
@@ -176,6 +190,19 @@ def test_passages_that_pass_are_not_retranslated(tiny_pipe):
     assert {(f["where"], f["source"], f["status"]) for f in facts} == {
         ("translation", "316.4万元", "verified"), ("translation", "永康", "verified"),
         ("summary", "316.4万元", "verified")}
+
+
+def test_a_number_written_with_spaces_in_it_is_joined_not_retranslated(tiny_pipe):
+    """The seed page: 24725.21平方米 came back as '24, 725. 21 square meters', which the checks read as three
+    numbers not in the source and re-translated the passage for. Joined where the whole is the source's number."""
+    d = planned(tiny_pipe, "新院\n\n本报讯 新院区总建筑面积24725.21平方米,有25, 100两个方案。\n",
+                "The new campus covers 24, 725. 21 square meters, with two plans, 25, 100.")
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
+    assert "24,725.21 square meters" in d.translation
+    assert "25, 100" in d.translation  # two numbers of the source, not one: left as written
+    facts, flags = checks.check_facts(d, tiny_pipe.context)
+    assert next(f for f in facts if f["source"].startswith("24725.21"))["status"] == "verified"
+    assert not [f for f in flags if f["kind"].startswith("number")]
 
 
 def test_summary_numbers_must_be_in_the_article(tiny_pipe):

@@ -400,11 +400,6 @@ def attempts(job: Job, repairs: list[Job]) -> list[str]:
     return texts
 
 
-def best_attempt(findings: list[list[Finding]]) -> int:
-    """The attempt with the fewest failed checks; the earlier one on a tie."""
-    return min(range(len(findings)), key=lambda k: (failures(findings[k]), k))
-
-
 def check_facts(d: Draft, ctx: Context) -> tuple[list[dict], list[dict]]:
     """Faithfulness of an article: (fact records, flags). Uses the attempt each passage's record shows."""
     records, flags = [], []

@@ -21,6 +21,8 @@ answers fill them in (`Draft.filled`), each use flagged `term_filled`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
 from service.faithfulness import checks
 from service.faithfulness import facts as F
@@ -85,6 +87,8 @@ class Repair:
         if not gen.backends["translate"].follows_instructions:
             return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
         stage = d.stages.get("translation", Stage.CHECK)
+        if stage in (Stage.CHECK, Stage.REPAIR):
+            self.join_numbers(d)
         if stage == Stage.CHECK:
             jobs = self.repairs(d, gen)
             if jobs:
@@ -102,6 +106,16 @@ class Repair:
         jobs = self.fill_jobs(d, gen)
         d.stages["translation"] = Stage.FILL if jobs else Stage.DONE
         return jobs
+
+    def join_numbers(self, d: Draft) -> None:
+        """Numbers the model spaced out ('24, 725. 21' for 24725.21) written as one in every translated attempt
+        (facts.join_spaced_numbers), before the checks: the seed page re-translated a whole passage for this."""
+        for job, repairs in checks.passages(d):
+            for j in (job, *repairs):
+                if j.result is not None:
+                    text = F.join_spaced_numbers(j.result.text, j.source)
+                    if text != j.result.text:
+                        j.result = replace(j.result, text=text)
 
     def repairs(self, d: Draft, gen: Generator) -> list[Job]:
         """Re-translations, sentence by sentence, of every passage with a failed check."""
@@ -166,7 +180,10 @@ class Repair:
             d.summary_struck = [x.strip() for x in split_sentences(summary) if x.strip() in bad]
 
     def choose(self, d: Draft) -> None:
-        """Keep, per passage, the attempt with fewer failed checks (the first one on a tie)."""
+        """Keep, per passage, the attempt with fewer failed checks, each judged with the amounts `correct_numbers`
+        would put right put right (on the seed page a re-translation that dropped an invented 'government' wrote
+        490万元 as '49 million', and lost the tie to the first attempt for it); on a tie, the one that needs fewer
+        corrections, then the first."""
         for job, repairs in checks.passages(d):
             texts = checks.attempts(job, repairs)
             if len(texts) < 2:
@@ -174,36 +191,45 @@ class Repair:
             if any(self.echoes_prompt(d, r) for r in repairs):  # 'Every clause, nothing added.': no translation
                 d.revised.pop((job.role, job.seq), None)
                 continue
-            per = [checks.findings(d, job.source, t, self.ctx) for t in texts]
-            if checks.best_attempt(per) > 0:
+            judged = []  # (failed checks once corrected, corrections needed, attempt): fewest, then the earliest
+            for k, t in enumerate(texts):
+                fixed, fixes = self.numbers_corrected(d, job, t)
+                judged.append((checks.failures(checks.findings(d, job.source, fixed, self.ctx)), len(fixes), k))
+            if min(judged)[2] > 0:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:
                 d.revised.pop((job.role, job.seq), None)
 
     def correct_numbers(self, d: Draft) -> None:
         """Put right an amount or count that the attempt standing after the re-translation still gets wrong
-        (the seed page's 392.79万元 written 392,790 twice, though the prompt said 3,927,900 yuan): the English
-        number the check paired with the fact (the same digits at the wrong scale, backed by nothing in the
-        source) is replaced by the source's figure, when it is there once and the passage then checks better.
-        Each fix is kept (`Draft.corrected`) and flagged `number_corrected`; dates, years and percentages are
-        left to the flags."""
+        (the seed page's 392.79万元 written 392,790 twice, though the prompt said 3,927,900 yuan); each fix is
+        kept (`Draft.corrected`) and flagged `number_corrected`."""
         for job, repairs in checks.passages(d):
-            if not repairs:
+            if repairs:
+                text, fixes = self.numbers_corrected(d, job, d.chosen(job))
+                if fixes:
+                    d.corrected[(job.role, job.seq)] = (text, fixes)
+
+    def numbers_corrected(self, d: Draft, job: Job, text: str) -> tuple[str, list[tuple[str, str, str]]]:
+        """`text` with each English number the check paired with an amount or count of the source (the same
+        digits at the wrong scale, backed by nothing in the source) replaced by the source's figure, when it is
+        there once and the passage then checks better; and the fixes (source, written, now). Dates, years and
+        percentages are left to the flags. No fix: `text` as it is and []."""
+        fixed, fixes = text, []
+        facts = {f.start: f for f in F.extract_zh(job.source)}
+        found = checks.findings(d, job.source, text, self.ctx)
+        for f in found:
+            fact = facts.get(f.start)
+            if (f.category != "number" or f.ok or not f.found or "; " in f.found or fact is None
+                    or fact.kind not in ("amount", "number", "count") or len(fact.atoms) != 1
+                    or fixed.count(f.found) != 1):
                 continue
-            text, fixes = d.chosen(job), []
-            facts = {f.start: f for f in F.extract_zh(job.source)}
-            for f in checks.findings(d, job.source, text, self.ctx):
-                fact = facts.get(f.start)
-                if (f.category != "number" or f.ok or not f.found or "; " in f.found or fact is None
-                        or fact.kind not in ("amount", "number", "count") or len(fact.atoms) != 1
-                        or text.count(f.found) != 1):
-                    continue
-                now = F.fmt(fact.atoms[0][1])
-                text = text.replace(f.found, now)
-                fixes.append((fact.text, f.found, now))
-            if fixes and checks.failures(checks.findings(d, job.source, text, self.ctx)) < \
-                    checks.failures(checks.findings(d, job.source, d.chosen(job), self.ctx)):
-                d.corrected[(job.role, job.seq)] = (text, fixes)
+            now = F.fmt(fact.atoms[0][1])
+            fixed = fixed.replace(f.found, now)
+            fixes.append((fact.text, f.found, now))
+        if fixes and checks.failures(checks.findings(d, job.source, fixed, self.ctx)) < checks.failures(found):
+            return fixed, fixes
+        return text, []
 
     def echoes_prompt(self, d: Draft, r: Job) -> bool:
         """Did a re-translation copy a sentence of its prompt's instructions instead of translating? (Seen with
