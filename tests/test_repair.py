@@ -181,6 +181,20 @@ def test_attempts_are_compared_with_the_amounts_the_check_puts_right(tiny_pipe):
     assert {f["kind"] for f in flags} >= {"number_corrected"} and "agent_unsupported" not in {f["kind"] for f in flags}
 
 
+def test_an_invented_source_weighs_more_than_a_term_worded_otherwise(tiny_pipe):
+    """The seed page: the first attempt invents 'the government' (a warning); the re-translation drops it but
+    words the glossary's 对接 otherwise (an info). The re-translation stands, and the term is flagged as info."""
+    d = planned(tiny_pipe, "救助\n\n本报讯 实现了服务的精准对接。\n",
+                "The government achieved a precise match of services.")
+    [repair] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    _answer(repair, "Services were precisely coordinated.")
+    d.jobs.append(repair)
+    tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert d.translation == "Services were precisely coordinated."
+    _, flags = checks.check_facts(d, tiny_pipe.context)
+    assert [(f["kind"], f["severity"]) for f in flags] == [("term_missing", "info")]
+
+
 def test_passages_that_pass_are_not_retranslated(tiny_pipe):
     """Hand-written answers that are right: no repair jobs, every fact verified."""
     d = planned(tiny_pipe, "节约成本\n\n本报讯(融媒记者 俞梦婷)永康企业累计节约成本约316.4万元。\n",

@@ -382,6 +382,13 @@ def failures(findings: list[Finding]) -> int:
     return sum(1 for f in findings if not f.ok)
 
 
+def failures_by_severity(findings: list[Finding]) -> tuple[int, int]:
+    """Failed checks as (warnings, infos), by the flag each would raise (flags.KINDS): an invented source, a wrong
+    number or Chinese left in is a warning; a glossary term or news formula worded otherwise is info."""
+    severities = [_fact_flag(f, "translation", None, False, {})["severity"] for f in findings if not f.ok]
+    return sum(1 for s in severities if s != "info"), sum(1 for s in severities if s == "info")
+
+
 def passages(d: Draft) -> list[tuple[Job, list[Job]]]:
     """The translated passages of an article (headline, body chunks), each with its repair jobs (if any)."""
     out = []

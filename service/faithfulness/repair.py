@@ -180,10 +180,11 @@ class Repair:
             d.summary_struck = [x.strip() for x in split_sentences(summary) if x.strip() in bad]
 
     def choose(self, d: Draft) -> None:
-        """Keep, per passage, the attempt with fewer failed checks, each judged with the amounts `correct_numbers`
-        would put right put right (on the seed page a re-translation that dropped an invented 'government' wrote
-        490万元 as '49 million', and lost the tie to the first attempt for it); on a tie, the one that needs fewer
-        corrections, then the first."""
+        """Keep, per passage, the attempt with fewer failed checks that would be warnings, then fewer that would be
+        infos (checks.failures_by_severity: an invented 'government' is worse than a glossary term worded
+        otherwise), each judged with the amounts `correct_numbers` would put right put right (on the seed page a
+        re-translation that dropped the 'government' wrote 490万元 as '49 million', and lost to the first attempt
+        for it); then the one that needs fewer corrections, then the first."""
         for job, repairs in checks.passages(d):
             texts = checks.attempts(job, repairs)
             if len(texts) < 2:
@@ -191,11 +192,12 @@ class Repair:
             if any(self.echoes_prompt(d, r) for r in repairs):  # 'Every clause, nothing added.': no translation
                 d.revised.pop((job.role, job.seq), None)
                 continue
-            judged = []  # (failed checks once corrected, corrections needed, attempt): fewest, then the earliest
+            judged = []  # (warnings, infos once corrected, corrections needed, attempt): fewest, then the earliest
             for k, t in enumerate(texts):
                 fixed, fixes = self.numbers_corrected(d, job, t)
-                judged.append((checks.failures(checks.findings(d, job.source, fixed, self.ctx)), len(fixes), k))
-            if min(judged)[2] > 0:
+                judged.append((*checks.failures_by_severity(checks.findings(d, job.source, fixed, self.ctx)),
+                               len(fixes), k))
+            if min(judged)[-1] > 0:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:
                 d.revised.pop((job.role, job.seq), None)
