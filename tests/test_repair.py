@@ -167,15 +167,22 @@ def test_an_amount_wrong_in_both_attempts_is_corrected_only_where_it_is_clear(ti
         assert not [f for f in flags if f["kind"] == "number_corrected"]
 
 
+def retranslated(pipe, text: str, first: str, second: str):
+    """A one-sentence article whose first translation fails a check, re-translated once: both answers by hand."""
+    d = planned(pipe, text, first)
+    [repair] = pipe.repair.followup(d, pipe.generator)
+    _answer(repair, second)
+    d.jobs.append(repair)
+    pipe.repair.followup(d, pipe.generator)
+    return d
+
+
 def test_attempts_are_compared_with_the_amounts_the_check_puts_right(tiny_pipe):
     """The seed page: the first attempt invents 'the government'; the re-translation drops it but scales 490万元
     wrongly ('49 million'), which the check puts right. Judged as it will stand, the re-translation is better."""
-    d = planned(tiny_pipe, "救助\n\n本报讯 今年撬动社会帮扶资金490万元。\n",
-                "This year the government mobilised 4.9 million yuan of social assistance funds.")
-    [repair] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
-    _answer(repair, "This year 49 million yuan of social assistance funds were mobilised.")
-    d.jobs.append(repair)
-    tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    d = retranslated(tiny_pipe, "救助\n\n本报讯 今年撬动社会帮扶资金490万元。\n",
+                     "This year the government mobilised 4.9 million yuan of social assistance funds.",
+                     "This year 49 million yuan of social assistance funds were mobilised.")
     assert d.translation == "This year 4,900,000 yuan of social assistance funds were mobilised."
     facts, flags = checks.check_facts(d, tiny_pipe.context)
     assert {f["kind"] for f in flags} >= {"number_corrected"} and "agent_unsupported" not in {f["kind"] for f in flags}
@@ -184,12 +191,8 @@ def test_attempts_are_compared_with_the_amounts_the_check_puts_right(tiny_pipe):
 def test_an_invented_source_weighs_more_than_a_term_worded_otherwise(tiny_pipe):
     """The seed page: the first attempt invents 'the government' (a warning); the re-translation drops it but
     words the glossary's 对接 otherwise (an info). The re-translation stands, and the term is flagged as info."""
-    d = planned(tiny_pipe, "救助\n\n本报讯 实现了服务的精准对接。\n",
-                "The government achieved a precise match of services.")
-    [repair] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
-    _answer(repair, "Services were precisely coordinated.")
-    d.jobs.append(repair)
-    tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    d = retranslated(tiny_pipe, "救助\n\n本报讯 实现了服务的精准对接。\n",
+                     "The government achieved a precise match of services.", "Services were precisely coordinated.")
     assert d.translation == "Services were precisely coordinated."
     _, flags = checks.check_facts(d, tiny_pipe.context)
     assert [(f["kind"], f["severity"]) for f in flags] == [("term_missing", "info")]

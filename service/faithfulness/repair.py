@@ -182,9 +182,9 @@ class Repair:
     def choose(self, d: Draft) -> None:
         """Keep, per passage, the attempt with fewer failed checks that would be warnings, then fewer that would be
         infos (checks.failures_by_severity: an invented 'government' is worse than a glossary term worded
-        otherwise), each judged with the amounts `correct_numbers` would put right put right (on the seed page a
-        re-translation that dropped the 'government' wrote 490万元 as '49 million', and lost to the first attempt
-        for it); then the one that needs fewer corrections, then the first."""
+        otherwise), each judged as it will stand, with the amounts `correct_numbers` fixes already fixed (on the
+        seed page a re-translation that dropped the 'government' wrote 490万元 as '49 million', and lost to the
+        first attempt for it); then the one that needs fewer corrections, then the first."""
         for job, repairs in checks.passages(d):
             texts = checks.attempts(job, repairs)
             if len(texts) < 2:
