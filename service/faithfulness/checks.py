@@ -501,6 +501,9 @@ def _fact_flag(f: Finding, where: str, span, retried: bool, at: dict) -> dict:
     if f.category == "agent":
         return flag("agent_unsupported", f"the {where} says '{f.found}', but the Chinese names no such source or "
                     f"actor here; the model may have invented it{again}.", span=span, found=f.found, **at)
+    if f.category == "untranslated":  # check_generation flags the text in use; choose() weighs an attempt's
+        return flag("untranslated", f"the {where} still contains Chinese: {f.found}{again}.", span=span,
+                    found=f.found, **at)
     return flag("omission", f"the {where} of this passage is short: {f.found} for {f.expected} (usually 3-6 "
                 f"times as many); part of it may be missing{again}.", span=span, expected=f.expected, found=f.found,
                 **at)
