@@ -194,9 +194,8 @@ class Repair:
                 continue
             judged = []  # (warnings, infos once corrected, corrections needed, attempt): fewest, then the earliest
             for k, t in enumerate(texts):
-                fixed, fixes = self.numbers_corrected(d, job, t)
-                judged.append((*checks.failures_by_severity(checks.findings(d, job.source, fixed, self.ctx)),
-                               len(fixes), k))
+                _, fixes, found = self.numbers_corrected(d, job, t)
+                judged.append((*checks.failures_by_severity(found), len(fixes), k))
             if min(judged)[-1] > 0:
                 d.revised[(job.role, job.seq)] = texts[-1]
             else:
@@ -208,15 +207,16 @@ class Repair:
         kept (`Draft.corrected`) and flagged `number_corrected`."""
         for job, repairs in checks.passages(d):
             if repairs:
-                text, fixes = self.numbers_corrected(d, job, d.chosen(job))
+                text, fixes, _ = self.numbers_corrected(d, job, d.chosen(job))
                 if fixes:
                     d.corrected[(job.role, job.seq)] = (text, fixes)
 
-    def numbers_corrected(self, d: Draft, job: Job, text: str) -> tuple[str, list[tuple[str, str, str]]]:
+    def numbers_corrected(self, d: Draft, job: Job, text: str) -> tuple[str, list[tuple[str, str, str]], list]:
         """`text` with each English number the check paired with an amount or count of the source (the same
         digits at the wrong scale, backed by nothing in the source) replaced by the source's figure, when it is
-        there once and the passage then checks better; and the fixes (source, written, now). Dates, years and
-        percentages are left to the flags. No fix: `text` as it is and []."""
+        there once and the passage then checks better; the fixes (source, written, now); and the findings of the
+        text returned. Dates, years and percentages are left to the flags. No fix: `text` as it is, [] and its
+        findings."""
         fixed, fixes = text, []
         facts = {f.start: f for f in F.extract_zh(job.source)}
         found = checks.findings(d, job.source, text, self.ctx)
@@ -229,9 +229,11 @@ class Repair:
             now = F.fmt(fact.atoms[0][1])
             fixed = fixed.replace(f.found, now)
             fixes.append((fact.text, f.found, now))
-        if fixes and checks.failures(checks.findings(d, job.source, fixed, self.ctx)) < checks.failures(found):
-            return fixed, fixes
-        return text, []
+        if fixes:
+            after = checks.findings(d, job.source, fixed, self.ctx)
+            if checks.failures(after) < checks.failures(found):
+                return fixed, fixes, after
+        return text, [], found
 
     def echoes_prompt(self, d: Draft, r: Job) -> bool:
         """Did a re-translation copy a sentence of its prompt's instructions instead of translating? (Seen with
