@@ -139,6 +139,34 @@ def test_a_worse_repair_is_not_used(tiny_pipe):
     assert fixed["field"] == "translation" and fixed["span"]
 
 
+def test_a_failed_passage_is_retranslated_before_the_rest_of_its_article_is_in(tiny_pipe):
+    """Jobs planned by the real Generator, answered by hand in the order a run might finish them: the first
+    paragraph's amount is wrong, so its re-translation is asked for at once, while the headline, the second
+    paragraph and the summary are still being written; nothing is asked twice, the article's stage moves on only
+    when every first attempt is in, and the better attempt is chosen only when the re-translation is in."""
+    from service.generation.generate import Role, Stage
+
+    text = "节约成本\n\n本报讯 企业累计节约成本约316.4万元。\n\n工伤数下降约57%。\n"
+    d = tiny_pipe.generator.plan(tiny_pipe.preprocess(from_text(text))[0])
+    first, second = d.of(Role.TRANSLATE)
+    _answer(first, "The companies saved about 316.4 million yuan.")
+    repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    assert repairs and all(r.role == Role.REPAIR and r.replaces == (first.role, first.seq) for r in repairs)
+    assert d.stages.get("translation", Stage.CHECK) == Stage.CHECK
+    d.jobs.extend(repairs)
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []  # nothing new came in
+    _answer(second, "Work injuries fell by about 57%.")
+    for j in d.of(Role.HEADLINE) + d.of(Role.SUMMARY):
+        _answer(j, "Cost savings" if j.role == Role.HEADLINE else "企业节约成本。")
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []  # the second paragraph checks: no repair
+    assert d.stages["translation"] == Stage.REPAIR and not d.revised
+    for r in repairs:
+        _answer(r, "The companies saved about 3.164 million yuan in total.")
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
+    assert d.stages["translation"] == Stage.DONE
+    assert "3.164 million yuan" in d.translation and "Work injuries fell" in d.translation
+
+
 @pytest.mark.parametrize("first, second, stays", [
     # the seed page: 392.79万元 written 392,790 in both attempts
     ("The event collected 392,790 yuan.", "The event collected 392,790 yuan.", None),
@@ -339,23 +367,23 @@ TREES = "行道树修剪\n\n本报讯 市综合行政执法局开展冬季行道
 ])
 def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used):
     """Answers written by hand for jobs the real Generator and Repair plan (tiny model): both attempts leave
-    折断 in Chinese, so one short request asks for it with its sentence as context; a plain English answer is put
-    in its place and flagged `term_filled` (a warning: nothing verifies it); an unusable one is not, and
-    `untranslated` stays."""
+    折断 in Chinese, so one short request, sent beside the re-translations, asks for it with its sentence as
+    context; a plain English answer is put in its place and flagged `term_filled` (a warning: nothing verifies it);
+    an unusable one is not, and `untranslated` stays."""
     d = planned(tiny_pipe, TREES, "The bureau pruned street trees in winter to reduce the risk of branch折断 "
                                   "in rain and snow by thinning branches.")
-    repairs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    jobs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
+    *repairs, fill = jobs
     assert repairs and all(j.role == "repair" for j in repairs)
-    for j in repairs:
-        _answer(j, "Branches may 折断 in rain and snow, so the bureau thinned them.")
-    d.jobs.extend(repairs)
-    [fill] = tiny_pipe.repair.followup(d, tiny_pipe.generator)
     assert fill.role == "fill" and fill.source == "折断" and fill.template.startswith("translate_term@")
     prompt = fill.input[-1]["content"]
     assert "预防雨雪天气下枝条折断的风险。" in prompt and "\n折断 =\n" in prompt  # the word, with its sentence
+    d.jobs.extend(jobs)
+    for j in repairs:
+        _answer(j, "Branches may 折断 in rain and snow, so the bureau thinned them.")
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []  # the look-up is still out
     _answer(fill, answer)
-    d.jobs.append(fill)
-    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []
+    assert tiny_pipe.repair.followup(d, tiny_pipe.generator) == []  # the word was asked for already: no 2nd look-up
     rec = tiny_pipe.postprocess(from_text(TREES), d)
     kinds = [f["kind"] for f in rec["flags"]]
     if used:

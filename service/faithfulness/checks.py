@@ -72,7 +72,7 @@ def _in_use(d: Draft, j: Job) -> bool:
 
 def check_generation(d: Draft) -> list[dict]:
     flags = []
-    for j in d.jobs:
+    for j in d.in_order():
         if j.result is None or not _in_use(d, j) or j.role == Role.FILL:
             continue
         where = "translation" if j.role in (Role.TRANSLATE, Role.HEADLINE, Role.REPAIR) else "summary"

@@ -81,31 +81,38 @@ class Repair:
 
     # --- the follow-up ----------------------------------------------------------------------------------
     def followup(self, d: Draft, gen: Generator) -> list[Job]:
-        """The translation follow-up, one named stage at a time (`Draft.stages["translation"]`): CHECK (the first
-        attempts are in: passages that fail a check are translated again) -> REPAIR (keep each passage's better
-        attempt) -> FILL (the words still left in Chinese were looked up: use the answers) -> DONE."""
+        """The translation follow-up, called as the article's jobs come in, one named stage at a time
+        (`Draft.stages["translation"]`): CHECK (each passage is checked as its first attempt comes in, and one that
+        fails is translated again at once, beside the rest of the page) -> REPAIR (every first attempt is in: the
+        words they left in Chinese are looked up while the re-translations run; when all are in, each passage's
+        better attempt is kept) -> FILL (a second look-up, of words only a chosen re-translation left) -> DONE.
+        (Before, an article's repairs waited for all its jobs: on the seed page the last article's re-translations
+        and look-up ran after every other job was done, 17 s of a 126 s run, a few sequences at a time.)"""
         if not gen.backends["translate"].follows_instructions:
             return []  # a seq2seq model takes no instructions: its output is checked and flagged, not repaired
         stage = d.stages.get("translation", Stage.CHECK)
-        if stage in (Stage.CHECK, Stage.REPAIR):
-            self.join_numbers(d)
+        if stage == Stage.DONE:
+            return []
+        self.join_numbers(d)
         if stage == Stage.CHECK:
             jobs = self.repairs(d, gen)
-            if jobs:
-                d.stages["translation"] = Stage.REPAIR
-                return jobs
-        elif stage == Stage.REPAIR:
+            if any(job.result is None for job, _ in checks.passages(d)):
+                return jobs  # more first attempts to come
+            jobs += self.fill_jobs(d, gen)
+            d.stages["translation"] = Stage.REPAIR if jobs or d.of(Role.REPAIR) else Stage.DONE
+            return jobs
+        if any(j.result is None for j in d.of(Role.REPAIR) + d.of(Role.FILL)):
+            return []  # re-translations or a look-up still running
+        if stage == Stage.REPAIR:
             self.choose(d)
             self.correct_numbers(d)
-        elif stage == Stage.FILL:
-            self.fill(d)
-            d.stages["translation"] = Stage.DONE
-            return []
-        else:
-            return []
-        jobs = self.fill_jobs(d, gen)
-        d.stages["translation"] = Stage.FILL if jobs else Stage.DONE
-        return jobs
+            jobs = self.fill_jobs(d, gen)
+            if jobs:
+                d.stages["translation"] = Stage.FILL
+                return jobs
+        self.fill(d)
+        d.stages["translation"] = Stage.DONE
+        return []
 
     def join_numbers(self, d: Draft) -> None:
         """Numbers the model spaced out ('24, 725. 21' for 24725.21) written as one in every translated attempt
@@ -118,9 +125,13 @@ class Repair:
                         j.result = replace(j.result, text=text)
 
     def repairs(self, d: Draft, gen: Generator) -> list[Job]:
-        """Re-translations, sentence by sentence, of every passage with a failed check."""
+        """Re-translations, sentence by sentence, of each passage with a failed check, of those whose first attempt
+        came in since the last call (`Draft.checked`)."""
         jobs: list[Job] = []
         for job, _ in checks.passages(d):
+            if job.result is None or (job.role, job.seq) in d.checked:
+                continue
+            d.checked.add((job.role, job.seq))
             if not CJK.search(job.source):
                 continue
             found = checks.findings(d, job.source, job.result.text, self.ctx)
@@ -145,7 +156,9 @@ class Repair:
             return []
         if stage == Stage.RETRY:
             retry = d.of(Role.SUMMARY_RETRY)
-            if retry and retry[0].result is not None:
+            if retry and retry[0].result is None:
+                return []  # being written
+            if retry:
                 again = as_prose(retry[0].result.text)
                 better = again and checks.summary_miss(d, again) < checks.summary_miss(d, d.first_summary)
                 d.summary_revised = again if better else None
@@ -243,13 +256,16 @@ class Repair:
         return checks.copies_instructions(r.result.text, instructions)
 
     def fill_jobs(self, d: Draft, gen: Generator) -> list[Job]:
-        """One request per article for the words its chosen translations still leave in Chinese (only words of
-        the source; at most MAX_FILLS), with the sentences they occur in as context."""
+        """One request for the words the article's chosen translations leave in Chinese (only words of the source
+        not asked for already; at most MAX_FILLS), with the sentences they occur in as context. Asked once the
+        first attempts are in (while re-translations run), and once more only for a word that a chosen
+        re-translation left and the first attempts did not."""
+        asked = {w for j in d.of(Role.FILL) for w in j.source.split("、")}
         words: list[str] = []
         sentences: list[str] = []
         for job, _ in checks.passages(d):
             for zh in CJK_RUN.findall(d.chosen(job)):
-                if zh not in job.source or zh in words or len(words) >= MAX_FILLS:
+                if zh not in job.source or zh in words or zh in asked or len(words) >= MAX_FILLS:
                     continue
                 words.append(zh)
                 context = next((s for s in split_sentences(job.source) if zh in s), job.source).strip()
@@ -257,8 +273,8 @@ class Repair:
                     sentences.append(context)
         if not words:
             return []
-        return [gen.job(d.item, Role.FILL, (0,), "translate", "、".join(words), template=TERM_TEMPLATE,
-                        passage=ARTICLE_PASSAGE,
+        return [gen.job(d.item, Role.FILL, (len(d.of(Role.FILL)),), "translate", "、".join(words),
+                        template=TERM_TEMPLATE, passage=ARTICLE_PASSAGE,
                         context="\n".join(sentences), terms="".join(f"{w} =\n" for w in words),
                         max_new=16 + 12 * len(words))]
 

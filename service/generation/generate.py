@@ -6,7 +6,8 @@ resort, by length), so nothing is truncated or dropped: the chunks of a paragrap
 exactly. An article too long for one summary request is summarised part by part and the part summaries are
 merged (a follow-up job). The jobs of all articles go to the model's generation queue (service/generation/scheduler.py),
 longest first, shared fairly with every other caller of the same model; each finished job is written to the
-cache at once, and an article is handed back as soon as all its jobs, follow-ups included, are done.
+cache at once; an article's follow-ups (a long summary's merge, a failed passage's re-translation) start as soon
+as the jobs they need are in, and the article is handed back once all its jobs, follow-ups included, are done.
 """
 
 from __future__ import annotations
@@ -53,10 +54,10 @@ class Stage(StrEnum):
     CHECK -> REPAIR -> FILL -> DONE and "summary" CHECK -> RETRY -> DONE (service/faithfulness/repair.py); a stage
     with nothing to do passes straight on."""
 
-    CHECK = "check"  # the first attempts are in: check them
+    CHECK = "check"  # first attempts are coming in: each is checked as it comes (a passage's repair starts at once)
     MERGE = "merge"  # a round of merging a long article's part summaries is out
-    REPAIR = "repair"  # re-translations of the passages that failed a check are out
-    FILL = "fill"  # the look-up of the words left in Chinese is out
+    REPAIR = "repair"  # every first attempt is in: the re-translations and the look-up of leftover words are out
+    FILL = "fill"  # a second look-up, of words only a chosen re-translation left in Chinese, is out
     RETRY = "retry"  # a summary that broke a rule is being written again
     DONE = "done"
 
@@ -155,11 +156,20 @@ class Draft:
     summary_struck: list[str] = field(default_factory=list)
     # follow-up name -> its stage (service/faithfulness/repair.py: "translation", "summary")
     stages: dict[str, Stage] = field(default_factory=dict)
+    # (role, seq) of the passages whose first attempt has been checked (service/faithfulness/repair.py checks each
+    # as it comes in, so a failed passage is re-translated while the rest of the page is still being written)
+    checked: set[tuple] = field(default_factory=set)
     # checks.findings' memo: (source, English) -> the passage's findings, each computed once per attempt
     findings: dict[tuple[str, str], list] = field(default_factory=dict, repr=False)
 
     def done(self) -> bool:
         return all(j.result is not None for j in self.jobs)
+
+    def in_order(self) -> list[Job]:
+        """The jobs by role (in Role's order), then seq: the same order on every run, whatever order the follow-ups
+        added theirs in as results came in (a rerun from the cache gets them all at once)."""
+        roles = list(Role)
+        return sorted(self.jobs, key=lambda j: (roles.index(j.role), j.seq))
 
     def of(self, role: Role) -> list[Job]:
         return sorted((j for j in self.jobs if j.role == role), key=lambda j: j.seq)
@@ -231,6 +241,9 @@ def ocr_notes(item: Item, text: str) -> str:
                    for a, b in ocr.suspicions(item.flags) if a in text)
 
 
+# A follow-up: called with an article's Draft when it is planned and each time one of its jobs comes in (the
+# others may still be running), it returns the jobs to add (none when it waits for more, or is done); called again
+# with nothing new, it adds nothing.
 Followup = Callable[[Draft, "Generator"], list[Job]]
 # Extra template values for a translation job (headline or body chunk) of a chat model: prompt_values(item, source) ->
 # e.g. {"notes": ..., "text": ...}; see service/faithfulness/repair.py.
@@ -379,7 +392,7 @@ class Generator:
         Stages (`Draft.stages["merge"]`): CHECK -> MERGE (a round of merged part summaries is out) -> DONE (the
         merge job is out, or the parts stay unmerged); the round is the level in a part's `seq`."""
         parts = d.of(Role.SUMMARY_PART)
-        if not parts or d.stages.get("merge") == Stage.DONE:
+        if not parts or d.stages.get("merge") == Stage.DONE or any(j.result is None for j in parts):
             return []
         level = max(j.seq[0] for j in parts)
         texts = [as_prose(j.result.text) for j in parts if j.seq[0] == level]
@@ -449,15 +462,17 @@ class Generator:
             in_flight += len(todo)
 
         def settle(d: Draft) -> bool:
-            """Run the follow-ups of a draft whose jobs are done; True when nothing more is to come."""
-            while d.done():
+            """Run the follow-ups of a draft one of whose jobs came in (each acts on the jobs it waits for, so a
+            passage's repair need not wait for the article's summary or its other passages); True when all its
+            jobs are done and nothing more is to come."""
+            while True:
                 more = [j for hook in hooks for j in hook(d, self)]
                 if not more:
-                    stats["done"] += 1
-                    return True
+                    if d.done():
+                        stats["done"] += 1
+                    return d.done()
                 d.jobs.extend(more)
                 submit(more, first=True)
-            return False
 
         try:
             submit([j for d in drafts.values() for j in d.jobs])
