@@ -193,8 +193,8 @@ class Pipeline:
             yield self.postprocess(doc, d)
 
     def process(self, doc: ingest.Document, progress: Callable[[dict], None] | None = None, *,
-                caller: object = None) -> list[dict]:
-        return sorted(self.run(doc, progress, caller=caller), key=lambda r: r["index"])
+                caller: object = None, interactive: bool = False) -> list[dict]:
+        return sorted(self.run(doc, progress, caller=caller, interactive=interactive), key=lambda r: r["index"])
 
     def cancel(self, caller: object) -> None:
         """Drop a run's queued and running jobs (other runs go on)."""

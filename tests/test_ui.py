@@ -331,6 +331,24 @@ def _one_item(seed_text: str) -> str:
     return seed_text[items[3].span[0]:items[3].span[1]]
 
 
+def test_an_api_call_is_served_as_someone_waiting(pipe, seed_text, tmp_path, monkeypatch):
+    """Tiny model. An API client's /process call waits for its answer as the page view's reader does: its requests
+    reach the model's queue marked interactive, so a one-article call is served first beside a heavier run
+    (service/generation/scheduler.py). They were not, and a one-article call beside a page waited 34-51 s."""
+    from service.generation.scheduler import Scheduler
+
+    seen = []
+    real = Scheduler.submit
+    monkeypatch.setattr(Scheduler, "submit", lambda self, reqs, **kw: seen.extend(r.interactive for r in reqs)
+                        or real(self, reqs, **kw))
+    ui = WebUI(pipe, workdir=tmp_path / "ui")
+    try:
+        assert ui.process(_one_item(seed_text), "one")
+    finally:
+        ui.close()
+    assert len(seen) > 2 and all(seen)  # generation requests, not only the OCR step's scoring ones
+
+
 def _wait_for(condition, timeout: float = 30.0) -> bool:
     deadline = time.time() + timeout
     while not condition():
@@ -493,7 +511,7 @@ class _HeldPipe:
         self.running = 0
         self._lock = threading.Lock()
 
-    def process(self, doc) -> list[dict]:
+    def process(self, doc, **_) -> list[dict]:
         with self._lock:
             self.running += 1
         self.release.wait(120)

@@ -571,7 +571,7 @@ class WebUI:
         ticket = self._join()
         try:
             self.gate.wait(ticket)
-            return pipe.process(doc)
+            return pipe.process(doc, interactive=True)  # a client waits for this answer, as the page view's reader does
         finally:
             self.gate.leave(ticket)
 
