@@ -331,11 +331,15 @@ def _one_item(seed_text: str) -> str:
     return seed_text[items[3].span[0]:items[3].span[1]]
 
 
-def test_an_api_call_is_served_as_someone_waiting(pipe, seed_text, tmp_path, monkeypatch):
+def test_an_api_call_is_served_as_someone_waiting(tiny_chat, seed_text, tmp_path, monkeypatch):
     """Tiny model. An API client's /process call waits for its answer as the page view's reader does: its requests
     reach the model's queue marked interactive, so a one-article call is served first beside a heavier run
-    (service/generation/scheduler.py). They were not, and a one-article call beside a page waited 34-51 s."""
+    (service/generation/scheduler.py). They were not, and a one-article call beside a page waited 34-51 s.
+    A pipeline of its own: the module's has this article's results cached by the tests before."""
     from service.generation.scheduler import Scheduler
+    from service.pipeline import Pipeline
+
+    pipe = Pipeline(tiny_chat, cache_path=None, log=lambda m: None)
 
     seen = []
     real = Scheduler.submit
