@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from service.errors import ModelError
-from service.generation import prompts
+from service.generation import llamacpp, prompts
 from service.generation.backends import LlamaCppBackend, load
 from service.generation.llamacpp import LlamaEngine, probe
 from service.generation.registry import resolve
@@ -104,6 +104,24 @@ def test_outputs_do_not_depend_on_what_shares_the_batch(backend):
         eng.capacity = 4
     together = dict(p for batch in backend.generate(inputs, [24] * len(inputs)) for p in batch)
     assert [together[i].text for i in range(len(inputs))] == alone
+
+
+def test_a_drawn_request_gives_the_same_text_for_the_same_seed(backend, monkeypatch):
+    """Drawn requests (a short summary's candidates): the same seed draws the same text alone and beside others,
+    other seeds draw other texts, and a greedy request beside them is unchanged. (The tiny model's random weights
+    give no token EPSILON's probability, so the test draws from every token.)"""
+    monkeypatch.setattr(llamacpp, "EPSILON", 0.0)
+    ids = backend.encode(_msgs("市场监管局检查了25家企业。"))
+
+    def req(seed: int, temperature: float = 1.0) -> Request:
+        return backend.request(ids, 12, temperature=temperature, seed=seed)
+
+    alone = {r.seed: r.result.text for r in _run(backend, [req(1), req(0, 0.0)])}
+    together = {(r.seed, r.temperature): r.result.text
+                for r in _run(backend, [req(1), req(2), req(3), req(4), req(0, 0.0)])}
+    assert together[(1, 1.0)] == alone[1]
+    assert together[(0, 0.0)] == alone[0]
+    assert len({together[(k, 1.0)] for k in (1, 2, 3, 4)}) > 1
 
 
 def test_a_step_split_in_two_calls_gives_the_same_outputs_and_scores(backend, monkeypatch):

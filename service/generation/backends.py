@@ -81,9 +81,15 @@ class Backend:
 
     # --- generation --------------------------------------------------------------------------------------
     def request(self, ids: list[int], max_new: int, *, caller=None, reply=None, prefix: int = 0, tag=None,
-                interactive: bool = False) -> Request:
+                interactive: bool = False, temperature: float = 0.0, seed: int = 0) -> Request:
         limit = max(1, min(max_new, self.context_tokens - len(ids)))
-        return Request(ids, limit, caller=caller, reply=reply, prefix=prefix, tag=tag, interactive=interactive)
+        return Request(ids, limit, caller=caller, reply=reply, prefix=prefix, tag=tag, interactive=interactive,
+                       temperature=temperature, seed=seed)
+
+    @property
+    def samples(self) -> bool:
+        """Whether this runtime draws sampled requests (`Request.temperature`); the others decode greedily only."""
+        return bool(getattr(self.engine, "samples", False))
 
     @property
     def scores(self) -> bool:

@@ -29,7 +29,8 @@ read of the weights when they are decoded in one `llama_decode` call.
   request with the same prefix (`llama_memory_seq_cp`: in a unified cache the cells are shared, not copied), so
   only the per-passage part is read for each request.
 - **Weights read, not mapped**: the repacked Q4_K tensors are then held once, not also as mapped file pages.
-- **Only the logits needed**: one row per sequence per step (the last token), argmax in place (greedy).
+- **Only the logits needed**: one row per sequence per step (the last token), argmax in place (greedy), or a
+  seeded draw for a request with a temperature (`_Seq.sample`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import ModelError
-from service.generation.scheduler import Generation, Request
+from service.generation.scheduler import EPSILON, Generation, Request
 
 MIN_PREFIX = 8  # shorter shared heads are not worth a sequence of their own
 MAX_PREFIXES = 12  # shared prefixes kept (least recently used dropped first)
@@ -119,6 +120,23 @@ class _Seq:
     row: int = -1  # logits row in the current batch
     scoring: list = field(default_factory=list)  # a scoring request's (row, next token) pairs in this batch
     logprob: float = 0.0  # ... and the sum of its tokens' log-probabilities so far
+    rng: object = None  # a sampled request's random generator (seeded from Request.seed)
+
+    def sample(self, logits) -> int:
+        """Epsilon sampling (Hewitt et al. 2022): the tokens at least EPSILON likely, drawn at the request's
+        temperature from a generator seeded with the request's seed (the same request draws the same text)."""
+        import numpy as np
+
+        if self.rng is None:
+            self.rng = np.random.default_rng(self.req.seed)
+        z = logits.astype(np.float64) / self.req.temperature
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        keep = np.flatnonzero(p >= EPSILON)
+        if keep.size == 0:
+            return int(p.argmax())
+        q = p[keep] / p[keep].sum()
+        return int(keep[self.rng.choice(keep.size, p=q)])
 
 
 @dataclass(eq=False)
@@ -136,6 +154,7 @@ class _Prefix:
 
 class LlamaEngine:
     scores = True  # answers scoring requests (Request.score): a text's log-probability, for the OCR step
+    samples = True  # draws requests with a temperature (Request.temperature): a short summary's candidates
 
     def __init__(self, path: str | Path, *, capacity: int = 16, n_ctx: int = N_CTX, n_batch: int = 512,
                  n_threads: int | None = None):
@@ -386,8 +405,8 @@ class LlamaEngine:
                 break
             for s in self.seqs:
                 if lo <= s.row < hi and not s.req.score:
-                    picks[s.row] = int(np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.row - lo),
-                                                             shape=(self.n_vocab,)).argmax())
+                    logits = np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.row - lo), shape=(self.n_vocab,))
+                    picks[s.row] = int(logits.argmax()) if s.req.temperature <= 0 else s.sample(logits)
         dt = time.perf_counter() - t0
         c = self.counters
         c["steps"] += 1

@@ -38,6 +38,7 @@ The engine protocol (see `service/generation/llamacpp.py` and `service/generatio
                                 their state, and do not count against `capacity`
     engine.reset()              forget every running request (after a failure)
     engine.scores               (optional) True: it answers `Request.score` requests (a text's log-probability)
+    engine.samples              (optional) True: it draws `Request.temperature` > 0 requests by epsilon sampling
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from dataclasses import dataclass, field
 
 from service.errors import ModelError
 
+EPSILON = 0.02  # a sampled request (Request.temperature > 0) never draws a token less likely than this
 LIGHT = 12  # an interactive caller with at most this many requests pending is served first beside a heavier one
 BACKGROUND = 1  # a heavier caller's running sequences that keep advancing meanwhile (the oldest ones)
 
@@ -79,6 +81,10 @@ class Request:
     tag: object = None  # the caller's own handle (e.g. its Job)
     interactive: bool = False  # a person waits for it (a web-UI session): may be served first (see LIGHT)
     score: bool = False  # nothing to generate: read the prompt and give its log-probability (Generation.logprob)
+    # 0: greedy; else drawn at this temperature among the tokens at least EPSILON likely (epsilon sampling, as
+    # Freitag et al. 2023 use for consensus decoding), reproducibly from `seed` (engines that say `samples`)
+    temperature: float = 0.0
+    seed: int = 0
     result: Generation | None = None
     error: BaseException | None = None
     cancelled: bool = False
