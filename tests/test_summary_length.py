@@ -254,3 +254,38 @@ def test_an_invented_sentence_still_there_after_the_retry_is_taken_out(pipes, su
     else:
         assert d.summary == summary and d.summary_struck == []
         assert "summary_unsupported" in flags and "summary_sentence_removed" not in flags
+
+
+def test_a_short_summary_is_written_several_times_and_the_most_typical_one_kept(tiny_gguf):
+    """On a runtime that samples (llama.cpp; the tiny GGUF), a short summary is written 12 times: the greedy one
+    and 11 drawn ones, each its own cached job sharing the whole prompt. The follow-up waits for all of them, then
+    keeps, among those breaking the fewest rules, the one most like the others; a more common candidate that
+    breaks a rule (too long) is not kept, and an unkept candidate's cut-off is not flagged."""
+    pipe = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None)
+    short = pipe.with_summary_length("short")
+    d = short.generator.plan(short.preprocess(from_text(ARTICLE))[0])
+    first, samples = d.of("summary")[0], d.of("summary_sample")
+    assert len(samples) == 11 and first.temperature == 0 and {j.seed for j in samples} == set(range(1, 12))
+    assert all(j.temperature > 0 for j in samples)
+    assert all(j.ids == first.ids and j.prefix == len(j.ids) - 1 for j in [first, *samples])
+    assert len({j.key for j in [first, *samples]}) == 12  # each cached on its own
+    typical = "我市25家企业和13名辅导员获得证书"
+    too_long = "我市符合项目要求的25家企业和13名辅导员经过一年的试点实践之后全部获得了安全生产标准化证书"
+    answers = ["试点企业排查整改隐患3060个", *[too_long] * 8, typical, typical, "25家企业获证"]
+    for j in d.jobs:
+        if j.role not in ("summary", "summary_sample"):
+            _answer(j, "Text.")
+    for j, text in zip([first, *samples[:-1]], answers):
+        _answer(j, text)
+    assert short.repair.summary_followup(d, short.generator) == [] and d.summary_chosen is None  # one still out
+    _answer(samples[-1], answers[-1])
+    samples[0].result.finished = False  # a cut-off candidate, not kept
+    assert short.repair.summary_followup(d, short.generator) == []  # the kept one keeps the rules: no retry
+    assert d.summary == typical and checks.check_summary(d) == []
+    assert not [f for f in checks.check_generation(d) if f["kind"] == "truncated"]
+    samples[-2].result.finished = False
+    assert [f["kind"] for f in checks.check_generation(d)] == ["truncated"]  # the kept one's cut-off is
+    # standard summaries, and short ones without the follow-up that chooses, are written once
+    assert not pipe.generator.plan(pipe.preprocess(from_text(ARTICLE))[0]).of("summary_sample")
+    unchosen = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None, repair=False).with_summary_length("short")
+    assert not unchosen.generator.plan(unchosen.preprocess(from_text(ARTICLE))[0]).of("summary_sample")

@@ -131,13 +131,14 @@ def _items(sources: list[str]):
     return [Item(index=i, kind="news", headline="", paragraphs=[s], span=(0, len(s))) for i, s in enumerate(sources)]
 
 
-def _task_generator(base, summary_length: str = "standard"):
+def _task_generator(base, summary_length: str = "standard", summary_candidates: int | None = None):
     """A Generator on the service's backends with a fresh in-memory cache: every generation is real."""
     from service.generation.cache import Cache
     from service.generation.generate import Generator
 
     return Generator(base.backends["translate"], base.backends["summarize"], cache=Cache(None),
-                     chunk_tokens=base.chunk_tokens, summary_length=summary_length)
+                     chunk_tokens=base.chunk_tokens, summary_length=summary_length,
+                     summary_candidates=summary_candidates)
 
 
 def _output(draft, task: str) -> str:
@@ -204,7 +205,9 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
               "device": getattr(backend, "device", "cpu"), "threads": threads,
               "batch_size": backend.engine.capacity if service else 1}
     for name, (task, sources, length) in sets.items():
-        gen = _task_generator(pipe.generator, length)
+        # a short summary is written several times and the follow-up keeps one (Repair.consensus): the
+        # service path only (the naive baseline's runtime does not sample), and only with that follow-up
+        gen = _task_generator(pipe.generator, length, None if service and pipe.repair else 1)
         result.setdefault("set_prompt_versions", {})[name] = gen.template_ids()
         bar = _progress_bar(f"{system} {name}", len(sources))
         t0, cpu0 = time.perf_counter(), time.process_time()

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from service.chinese import CJK, CJK_RUN, cjk_share, fill_in, split_sentences
+from service.chinese import CJK, CJK_RUN, as_prose, cjk_share, fill_in, split_sentences
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
 from service.faithfulness.newsstyle import (Match, added_appraisals, added_statement, find_formulas, unsupported_agents,
@@ -64,9 +64,12 @@ def job_span(d: Draft, job: Job, start: int = 0, end: int | None = None) -> list
 
 
 def _in_use(d: Draft, j: Job) -> bool:
-    """Does this job's output stand in the record? (Not when a repair replaced it, or it is an unused repair.)"""
+    """Does this job's output stand in the record? (Not when a repair replaced it, or it is an unused repair, or a
+    summary candidate not kept.)"""
     if j.role == Role.REPAIR:
         return j.replaces in d.revised
+    if j.role in (Role.SUMMARY, Role.SUMMARY_SAMPLE) and d.summary_chosen is not None:  # candidates: the one kept
+        return as_prose(j.result.text).strip() == d.summary_chosen
     return (j.role, j.seq) not in d.revised
 
 

