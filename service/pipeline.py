@@ -72,16 +72,19 @@ class Pipeline:
                  batch_size: int | None = None, runtime: str | None = None,
                  cache_path: str | Path | None = "default", device: str | None = None,
                  log: Callable[[str], None] = print, glossary: Sequence[str | Path] = (), repair: bool = True,
-                 summary_length: str = "standard", ocr_fix: bool = True):
+                 summary_length: str = "standard", ocr_fix: bool = True, summary_candidates: int | None = None):
         """`glossary`: user glossary CSV files merged over the shipped one; `repair=False` checks and flags
         but neither pre-renders facts in the prompts nor re-translates (for comparisons). `runtime`: llama.cpp or
         transformers (default: the profile's); `batch_size`: sequences generated at once (default: the runtime's);
         `summary_length`: standard (2-4 sentences) or short (one headline-like line), see generate.SUMMARY_LENGTHS.
+        `summary_candidates`: times a summary is written for the most typical to be kept (default: the length's;
+        see generate.SummaryLength.candidates).
         `ocr_fix=False`: the model reads the page as printed, OCR defects flagged but not corrected (service/page/ocr.py).
         Pipelines of one process share each loaded model and its generation queue (service/generation/scheduler.py)."""
         if summary_length not in SUMMARY_LENGTHS:
             raise InputError(f"summary length {summary_length!r} is not known; choose {' or '.join(SUMMARY_LENGTHS)}.")
         self.summary_length = summary_length
+        self.summary_candidates = summary_candidates
         self.ocr_fix = ocr_fix
         self.context = checks.Context(Glossary.load(*glossary))  # first: a bad glossary fails before any model
         self.cache = Cache(default_cache_path() if cache_path == "default" else cache_path)  # so does a bad cache
@@ -102,7 +105,8 @@ class Pipeline:
     def _generator(self, translator: Backend, summarizer: Backend, summary_length: str) -> Generator:
         return Generator(translator, summarizer, cache=self.cache, chunk_tokens=self.translate_profile.chunk_tokens,
                          prompt_values=self.repair.prompt_values if self.repair else None,
-                         summary_length=summary_length, summary_candidates=None if self.repair else 1)
+                         summary_length=summary_length,
+                         summary_candidates=self.summary_candidates if self.repair else 1)
 
     def with_summary_length(self, length: str) -> "Pipeline":
         """This pipeline with summaries of another length: the same models, cache, glossary and checks (the web UI
@@ -173,6 +177,7 @@ class Pipeline:
             runtime=self.runtime,
             summary_model=self.summary_profile.name,
             summary_length=self.summary_length,
+            summary_candidates=self.generator.summary_candidates,
             prompt_version=self.prompt_version(),
             # every model answer came from the cache (jobs answered without the model, template "none", do not count)
             cached=all(j.cached for j in d.jobs if j.template != "none"),

@@ -66,6 +66,7 @@ class Record(TypedDict):
     runtime: str  # llama.cpp | transformers | openai
     summary_model: str
     summary_length: str  # standard | short
+    summary_candidates: int  # times the summary was written for the most typical to be kept (1: written once)
     prompt_version: str  # the template ids used (name@version)
     cached: bool  # every generation came from the cache
 

@@ -197,6 +197,7 @@ def test_batch_takes_the_summary_length(tiny_chat, tmp_path):
         assert rc == 0
         (rec,) = [json.loads(x) for x in (tmp_path / length / "p.jsonl").read_text(encoding="utf-8").splitlines()]
         assert rec["summary_length"] == length and rec["summary"]
+        assert rec["summary_candidates"] == 1  # transformers decodes greedily only: each summary written once
         assert ("summarize_short@" in rec["prompt_version"]) is (length == "short")
     import sqlite3
 
@@ -289,3 +290,21 @@ def test_a_short_summary_is_written_several_times_and_the_most_typical_one_kept(
     assert not pipe.generator.plan(pipe.preprocess(from_text(ARTICLE))[0]).of("summary_sample")
     unchosen = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None, repair=False).with_summary_length("short")
     assert not unchosen.generator.plan(unchosen.preprocess(from_text(ARTICLE))[0]).of("summary_sample")
+
+
+def test_batch_takes_the_number_of_summary_candidates(tiny_gguf, tmp_path):
+    """`--summary-candidates N` on the llama.cpp runtime: each summary written N times (the greedy one and N-1
+    drawn ones, each cached), the record says so."""
+    page = tmp_path / "p.txt"
+    page.write_text(ARTICLE, encoding="utf-8")
+    cache = tmp_path / "c.sqlite"
+    rc = main(["batch", str(page), "--out", str(tmp_path / "o"), "--model", tiny_gguf, "--cache", str(cache),
+               "--summary-length", "short", "--summary-candidates", "3"])
+    assert rc == 0
+    (rec,) = [json.loads(x) for x in (tmp_path / "o" / "p.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rec["summary_candidates"] == 3 and rec["summary"]
+    import sqlite3
+
+    db = sqlite3.connect(cache)
+    templates = [t for (t,) in db.execute("SELECT template FROM generations")]
+    assert sum(t.startswith("summarize_short@") for t in templates) == 3

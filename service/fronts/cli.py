@@ -127,7 +127,7 @@ def cmd_batch(args) -> int:
     pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
                     glossary=args.glossary or (), repair=not args.no_repair, summary_length=args.summary_length,
-                    ocr_fix=not args.no_ocr_fix)
+                    summary_candidates=args.summary_candidates, ocr_fix=not args.no_ocr_fix)
     written = 0
     for doc in docs:
         bar = tqdm(desc=doc.name, unit="article", total=None, file=sys.stderr, dynamic_ncols=True)
@@ -174,7 +174,7 @@ def cmd_archive(args) -> int:
     settings = dict(model=_model(args), summary_model=args.summary_model, batch_size=args.batch_size,
                     runtime=args.runtime, cache_path=args.cache or "default", device=args.device,
                     glossary=tuple(args.glossary or ()), repair=not args.no_repair,
-                    summary_length=args.summary_length)
+                    summary_length=args.summary_length, summary_candidates=args.summary_candidates)
     s = run_archive(args.in_dir, out, settings=settings, address=args.ray_address, actors=args.actors,
                     cpus_per_actor=args.cpus_per_actor, issues_per_actor=args.issues_per_actor,
                     max_bytes=args.max_bytes, log=lambda m: print(m, file=sys.stderr))
@@ -218,7 +218,8 @@ def cmd_serve(args) -> int:
 
     pipe = Pipeline(_model(args), args.summary_model, batch_size=args.batch_size, runtime=args.runtime,
                     cache_path=args.cache or "default", device=args.device, log=lambda m: print(m, file=sys.stderr),
-                    glossary=args.glossary or (), repair=not args.no_repair)
+                    glossary=args.glossary or (), repair=not args.no_repair,
+                    summary_candidates=args.summary_candidates)
     print(f"newsdesk: serving on http://{args.host}:{args.port} - open it in a browser (Ctrl-C stops).",
           file=sys.stderr)
     launch(pipe, host=args.host, port=args.port, share=args.share, max_chars=args.max_chars,
@@ -412,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--summary-length", choices=["standard", "short"], default="standard",
                        help="standard: 2-4 sentences, the main fact first (default); short: one headline-like "
                             "sentence of at most about 30 characters")
+        p.add_argument("--summary-candidates", type=_positive, default=None, metavar="N",
+                       help="write each summary N times and keep the most typical of those that keep the rules "
+                            "(llama.cpp runtime, with repair on; default 12 for short summaries, 1 for standard "
+                            "ones; 1 is the fastest)"),
 
     b = sub.add_parser("batch", help="summarise and translate issue files",
                        epilog="exit status: 0 every input written; 1 some inputs refused or failed (the others are "
