@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from service.chinese import CJK, CJK_RUN, as_prose, split_sentences
+from service.evaluation.evaluate import Rouge
 from service.faithfulness import checks
 from service.faithfulness import facts as F
-from service.evaluation.evaluate import Rouge
 from service.faithfulness.newsstyle import unsupported_sentences
 from service.generation import prompts
 from service.generation.generate import ARTICLE_PASSAGE, SUMMARY_MAX_NEW, Draft, Generator, Job, Role, Stage, prompt_text

@@ -416,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--summary-candidates", type=_positive, default=None, metavar="N",
                        help="write each summary N times and keep the most typical of those that keep the rules "
                             "(llama.cpp runtime, with repair on; default 12 for short summaries, 1 for standard "
-                            "ones; 1 is the fastest)"),
+                            "ones; 1 is the fastest)")
 
     b = sub.add_parser("batch", help="summarise and translate issue files",
                        epilog="exit status: 0 every input written; 1 some inputs refused or failed (the others are "

@@ -36,8 +36,8 @@ SAMPLE_TEMPERATURE = 1.0  # a summary's drawn candidates (epsilon sampling keeps
 
 class Role(StrEnum):
     """What a job is for. Generator.plan makes HEADLINE (one per heading part), TRANSLATE (one per body chunk) and
-    SUMMARY (or SUMMARY_PART per part of a long article, then MERGE; a short summary also SUMMARY_SAMPLE, the
-    candidates the consensus chooses from: SummaryLength.candidates); the follow-up stages of service/faithfulness/repair.py add
+    SUMMARY (or SUMMARY_PART per part of a long article, then MERGE; a summary written several times, as a
+    short one is, also SUMMARY_SAMPLE: the candidates the consensus chooses from, SummaryLength.candidates); the follow-up stages of service/faithfulness/repair.py add
     REPAIR (one sentence of a passage that failed a check, `Job.replaces` naming the passage), FILL (the look-up of
     an article's words left in Chinese) and SUMMARY_RETRY (a summary that broke a rule, written again)."""
 
