@@ -20,7 +20,7 @@ import time
 from service.chinese import as_prose
 from service.evaluation.bench import _items, load_set
 from service.evaluation.evaluate import ChrF, Rouge
-from service.faithfulness import checks
+from service.faithfulness.repair import Repair, most_typical
 from service.generation import prompts
 from service.generation.backends import load
 from service.generation.generate import SUMMARY_LENGTHS, Draft
@@ -62,22 +62,13 @@ if a.set == "lcsts":
 refs = [e.ref for e in examples]
 
 
-def typical(pool: list[str], among: list[str]) -> str:
-    like = [sum(metric.sentence(h, o) for o in among if o is not h) for h in pool]
-    return pool[max(range(len(pool)), key=lambda i: (like[i], -i))]
-
-
 figures = {"greedy": metric.corpus([c[0] for c in cands], refs)}
 for n in sorted({2, 4, a.n}):
     if n <= a.n:
-        figures[f"most typical of {n}"] = metric.corpus([typical(c[:n], c[:n]) for c in cands], refs)
+        figures[f"most typical of {n}"] = metric.corpus([most_typical(c[:n], metric.sentence) for c in cands], refs)
 if a.set == "lcsts":
-    kept = []
-    for item, cs in zip(_items([e.source for e in examples]), cands):
-        d = Draft(item, summary_length=SUMMARY_LENGTHS["short"])
-        broken = [len(checks.summary_problems(d, c)) if c else 99 for c in cs]
-        ok = [c for c, b in zip(cs, broken) if b == min(broken)]
-        kept.append(typical(ok, ok))
+    kept = [Repair.consensus(Draft(item, summary_length=SUMMARY_LENGTHS["short"]), cs)
+            for item, cs in zip(_items([e.source for e in examples]), cands)]
     figures[f"most typical of {a.n} among those breaking the fewest rules"] = metric.corpus(kept, refs)
 figures["oracle (bound)"] = metric.corpus([max(c, key=lambda h: metric.sentence(h, r)) for c, r in zip(cands, refs)],
                                           refs)

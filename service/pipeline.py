@@ -105,8 +105,13 @@ class Pipeline:
     def _generator(self, translator: Backend, summarizer: Backend, summary_length: str) -> Generator:
         return Generator(translator, summarizer, cache=self.cache, chunk_tokens=self.translate_profile.chunk_tokens,
                          prompt_values=self.repair.prompt_values if self.repair else None,
-                         summary_length=summary_length,
-                         summary_candidates=self.summary_candidates if self.repair else 1)
+                         summary_length=summary_length, summary_candidates=self.candidates)
+
+    @property
+    def candidates(self) -> int | None:
+        """Times a summary is to be written: as asked (None: its length's default), or once without the repair
+        follow-ups, which choose among them (Repair.consensus)."""
+        return self.summary_candidates if self.repair else 1
 
     def with_summary_length(self, length: str) -> "Pipeline":
         """This pipeline with summaries of another length: the same models, cache, glossary and checks (the web UI

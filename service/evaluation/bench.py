@@ -205,9 +205,9 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
               "device": getattr(backend, "device", "cpu"), "threads": threads,
               "batch_size": backend.engine.capacity if service else 1}
     for name, (task, sources, length) in sets.items():
-        # a short summary is written several times and the follow-up keeps one (Repair.consensus): the
-        # service path only (the naive baseline's runtime does not sample), and only with that follow-up
-        gen = _task_generator(pipe.generator, length, None if service and pipe.repair else 1)
+        # as the pipeline would: a short summary written several times where the runtime samples (not the naive
+        # baseline's) and the follow-up that keeps one runs
+        gen = _task_generator(pipe.generator, length, pipe.candidates)
         result.setdefault("set_prompt_versions", {})[name] = gen.template_ids()
         bar = _progress_bar(f"{system} {name}", len(sources))
         t0, cpu0 = time.perf_counter(), time.process_time()

@@ -42,6 +42,13 @@ MAX_PROBLEMS = 6  # mistakes of the first attempt listed in a repair prompt
 _INLINE = ("amount", "number", "count", "percent", "year", "date", "date_range", "month")
 
 
+def most_typical(texts: list[str], similarity) -> str:
+    """The text with the highest summed `similarity(text, other)` over the other texts (minimum-Bayes-risk
+    choice among candidates); the first on a tie."""
+    like = [sum(similarity(t, o) for k, o in enumerate(texts) if k != i) for i, t in enumerate(texts)]
+    return texts[max(range(len(texts)), key=lambda i: (like[i], -i))]
+
+
 class Repair:
     def __init__(self, ctx: checks.Context):
         self.ctx = ctx
@@ -159,7 +166,7 @@ class Repair:
         if any(j.result is None for j in samples):
             return []  # the other candidates are still being written
         if samples and d.summary_chosen is None:
-            d.summary_chosen = self.consensus(d, [final, *samples])
+            d.summary_chosen = self.consensus(d, [as_prose(j.result.text).strip() for j in [final, *samples]])
         if stage == Stage.RETRY:
             retry = d.of(Role.SUMMARY_RETRY)
             if retry and retry[0].result is None:
@@ -185,18 +192,14 @@ class Repair:
         return [job]
 
     @staticmethod
-    def consensus(d: Draft, jobs: list[Job]) -> str:
+    def consensus(d: Draft, texts: list[str]) -> str:
         """Of a summary's candidates (SummaryLength.candidates: the greedy one first, then drawn ones), the one
         most like the others (mean ROUGE-L over characters) among those that break the fewest rules
         (checks.summary_problems); the first on a tie. What most candidates say is what the article most
         plainly says (minimum-Bayes-risk decoding, Freitag et al. 2023). LCSTS dev 100, 16 candidates: ROUGE-L char
         30.4 (the greedy one) -> 33.3, against 32.4 for the most typical with the rules not asked."""
-        texts = [as_prose(j.result.text).strip() for j in jobs]
         broken = [len(checks.summary_problems(d, t)) if t else 99 for t in texts]
-        best = [t for t, b in zip(texts, broken) if b == min(broken)]
-        rouge = Rouge("L", "char")
-        like = [sum(rouge.sentence(t, o) for k, o in enumerate(best) if k != i) for i, t in enumerate(best)]
-        return best[max(range(len(best)), key=lambda i: (like[i], -i))]
+        return most_typical([t for t, b in zip(texts, broken) if b == min(broken)], Rouge("L", "char").sentence)
 
     def strike_unsupported(self, d: Draft) -> None:
         """Take out of the summary that stands the sentences still mostly in words the article does not use
