@@ -72,6 +72,38 @@ def test_percentages(text, pct):
     assert f.kind == "percent" and f.atoms == (("pct", Decimal(pct)),)
 
 
+@pytest.mark.parametrize("text, value, english", [
+    ("约 1,000 万份文件", Decimal("10000000"), "10 million"),  # FLORES dev: read as 1,000 before
+    ("财富达到约 23 亿美元。", Decimal("2300000000"), "2.3 billion US dollars"),  # read as 23
+    ("收集 120 万个签名", Decimal("1200000"), "1.2 million"),
+    ("营业额 100 亿欧元", Decimal("10000000000"), "10 billion"),
+    ("共有 3\u3000人", Decimal("3"), "3"),  # an ideographic space
+])
+def test_a_space_between_a_number_and_its_scale_or_unit(text, value, english):
+    f, unspaced = one(text), one(text.replace(" ", "").replace("\u3000", ""))
+    assert f.atoms == (("num", value),) and f.inline(False) == english
+    assert (f.kind, f.atoms, f.english) == (unspaced.kind, unspaced.atoms, unspaced.english)
+
+
+def test_a_space_ends_a_number_with_nothing_after_it():
+    text = "西经 35 以东"
+    f = one(text)
+    assert text[f.start:f.end] == "35"
+
+
+@pytest.mark.parametrize("text", ["隐藏了数十亿美元的财富", "投资几十万元"])
+def test_several_tens_of_is_no_figure(text):
+    # FLORES dev: 数十亿美元 (billions of dollars) was pre-rendered as "1 billion US dollars"
+    assert [f for f in F.extract_zh(text) if not f.weak] == []
+
+
+def test_years_and_dates_written_with_spaces():
+    f = one("在 2016 年春季")
+    assert f.kind == "year" and f.atoms == (("num", Decimal(2016)),) and f.text == "2016 年"
+    f = one("于 12 月 23 日至 25 日举行")
+    assert f.kind == "date_range" and f.atoms == (("date", (12, 23)), ("date", (12, 25)))
+
+
 def test_years_in_arabic_and_chinese_digits():
     assert one("自2024年以来").atoms == (("num", Decimal(2024)),)
     f = one("二〇二四年")

@@ -132,13 +132,15 @@ def _items(sources: list[str]):
 
 
 def _task_generator(base, summary_length: str = "standard", summary_candidates: int | None = None):
-    """A Generator on the service's backends with a fresh in-memory cache: every generation is real."""
+    """A Generator on the service's backends, with its prompts (a translation reads its passage with the amounts,
+    dates, names and terms pre-rendered, as the service's does), and a fresh in-memory cache: every generation
+    is real."""
     from service.generation.cache import Cache
     from service.generation.generate import Generator
 
     return Generator(base.backends["translate"], base.backends["summarize"], cache=Cache(None),
-                     chunk_tokens=base.chunk_tokens, summary_length=summary_length,
-                     summary_candidates=summary_candidates)
+                     chunk_tokens=base.chunk_tokens, prompt_values=base.prompt_values,
+                     summary_length=summary_length, summary_candidates=summary_candidates)
 
 
 def _output(draft, task: str) -> str:
@@ -218,8 +220,10 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
                 bar.set_postfix_str(f"{rate:.1f} tok/s")
                 bar.refresh()
 
-            # the service writes a summary that breaks a rule of its length once more, with the reason
-            followups = [pipe.repair.summary_followup] if task == "summary" and pipe.repair else []
+            # the service's follow-ups: a summary that breaks a rule of its length is written once more with the
+            # reason; a translation that fails a check is translated again, and words it left in Chinese looked up
+            followups = [] if not pipe.repair else [
+                pipe.repair.summary_followup if task == "summary" else pipe.repair.followup]
             drafts = {d.item.index: d for d in gen.run(_items(sources), followups, progress=progress,
                                                        roles=ROLES[task])}
             tokens, calls = gen.stats["tokens"], gen.stats["generated"]

@@ -143,18 +143,24 @@ _DAY = rf"(?:\d{{1,2}}|[{_ZH_DIGIT}十]{{1,3}})"
 _MON = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _YEAR = rf"(?:\d{{4}}|[{_ZH_DIGIT}]{{4}})"
 _RANGE_SEP = r"(?:至|到|—|－|-|~|～)"
+# A space may stand between an Arabic number and what it counts ("约 1,000 万份", "2016 年", "12 月 23 日"): text
+# typed with spaces around Latin letters and digits, and OCR output, write them so.
+_S = r"[ \u00a0\u3000]?"
+# 数十亿 and 几十万 are "billions", "hundreds of thousands": no figure (read as 十亿, 1 billion, before); nor does a
+# Chinese numeral start inside another one.
+_NOT_AFTER_VAGUE = f"(?<![数几{_ZH_DIGIT}十百千万亿])"
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("date_range", re.compile(
-        rf"(?:(?P<y>{_YEAR})年)?(?P<m>{_MON})月(?P<d>{_DAY})[日号]?{_RANGE_SEP}"
-        rf"(?:(?:(?P<y2>{_YEAR})年)?(?P<m2>{_MON})月)?(?P<d2>{_DAY})[日号]")),
-    ("date", re.compile(rf"(?:(?P<y>{_YEAR})年)?(?P<m>{_MON})月(?:(?P<d>{_DAY})[日号])?")),
-    ("day_range", re.compile(rf"(?P<d>{_DAY})[日号]?{_RANGE_SEP}(?P<d2>{_DAY})[日号]")),
-    ("year", re.compile(rf"(?P<y>{_YEAR})年")),
+        rf"(?:(?P<y>{_YEAR}){_S}年{_S})?(?P<m>{_MON}){_S}月{_S}(?P<d>{_DAY}){_S}[日号]?{_S}{_RANGE_SEP}{_S}"
+        rf"(?:(?:(?P<y2>{_YEAR}){_S}年{_S})?(?P<m2>{_MON}){_S}月{_S})?(?P<d2>{_DAY}){_S}[日号]")),
+    ("date", re.compile(rf"(?:(?P<y>{_YEAR}){_S}年{_S})?(?P<m>{_MON}){_S}月(?:{_S}(?P<d>{_DAY}){_S}[日号])?")),
+    ("day_range", re.compile(rf"(?P<d>{_DAY}){_S}[日号]?{_S}{_RANGE_SEP}{_S}(?P<d2>{_DAY}){_S}[日号]")),
+    ("year", re.compile(rf"(?P<y>{_YEAR}){_S}年")),
     ("percent", re.compile(rf"百分之(?P<n>{_ARABIC}|{_ZH_NUMERAL})|(?P<n2>{_ARABIC})\s*(?:%|个百分点)")),
     ("rate_base", re.compile(r"每(?P<s>[十百千万])(?=[名人户个家元])")),
     ("number", re.compile(
-        rf"(?P<n>{_ARABIC}|{_ZH_NUMERAL})(?P<a1>{_APPROX})?(?P<s>万亿|亿|万|千)?(?P<a2>{_APPROX})?"
-        rf"(?P<u>{_UNIT_RE}|[{MEASURE}])?")),
+        rf"(?P<n>{_ARABIC}|{_NOT_AFTER_VAGUE}{_ZH_NUMERAL})(?P<a1>{_APPROX})?(?:{_S}(?P<s>万亿|亿|万|千))?(?P<a2>{_APPROX})?"
+        rf"(?:{_S}(?P<u>{_UNIT_RE}|[{MEASURE}]))?")),
 ]
 
 

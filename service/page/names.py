@@ -164,13 +164,26 @@ def name_variants(en: str) -> list[str]:
     return sorted(forms)
 
 
+# Characters that transliterate foreign names (斯 s, 尔 r, 特 t ...) and almost never stand in a Chinese given name:
+# 史密斯, 皮特曼 and 罗杰斯 start with a surname and jieba tags them `nr`, but they are Smith, Pittman and Rogers, not
+# Shi Misi, Pi Teman and Luo Jiesi (seen on FLORES dev: a re-translation asked for the pinyin and wrote it).
+TRANSLITERATION = frozenset("斯尔姆顿逊茨瑟普特")
+
+
 def _has_surname(word: str) -> bool:
     return word[:2] in COMPOUND_SURNAMES or word[:1] in SURNAMES
 
 
+def _transliterated(word: str) -> bool:
+    """A foreign name written in Chinese characters (罗杰斯 Rogers): its given name holds a transliteration
+    character."""
+    return any(c in TRANSLITERATION for c in split_name(word)[1])
+
+
 def find_people(text: str, known: tuple[str, ...] = ()) -> list[tuple[int, int, str]]:
-    """Person names in running text: (start, end, name). Conservative: known names (bylines), and words jieba
-    tags `nr` that start with a surname and stand next to a word that goes with a person (市民王锦悦说)."""
+    """Chinese person names in running text: (start, end, name). Conservative: known names (bylines), and words
+    jieba tags `nr` that start with a surname, stand next to a word that goes with a person (市民王锦悦说) and are not
+    a foreign name transliterated (皮特曼认为: Pittman)."""
     jieba()  # the dictionary loaded and logging quiet, once
     import jieba.posseg as pseg
 
@@ -182,6 +195,8 @@ def find_people(text: str, known: tuple[str, ...] = ()) -> list[tuple[int, int, 
     for w in pseg.cut(text):
         start, pos = pos, pos + len(w.word)
         if not w.flag.startswith("nr") or not 2 <= len(w.word) <= 4 or not _has_surname(w.word):
+            continue
+        if _transliterated(w.word):  # a foreign name: no pinyin to expect
             continue
         if not re.fullmatch(f"[{UNIFIED}]+", w.word):
             continue
