@@ -212,6 +212,11 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
         gen = _task_generator(pipe.generator, length, pipe.candidates)
         result.setdefault("set_prompt_versions", {})[name] = gen.template_ids()
         bar = _progress_bar(f"{system} {name}", len(sources))
+        # the service's follow-ups, in both systems (the same jobs, run two ways): a summary that breaks a rule of
+        # its length is written once more with the reason; a translation that fails a check is translated again,
+        # and the words it left in Chinese looked up
+        followups = [] if not pipe.repair else [
+            pipe.repair.summary_followup if task == "summary" else pipe.repair.followup]
         t0, cpu0 = time.perf_counter(), time.process_time()
         if system == "service":
             def progress(s: dict, bar=bar) -> None:
@@ -220,10 +225,6 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
                 bar.set_postfix_str(f"{rate:.1f} tok/s")
                 bar.refresh()
 
-            # the service's follow-ups: a summary that breaks a rule of its length is written once more with the
-            # reason; a translation that fails a check is translated again, and words it left in Chinese looked up
-            followups = [] if not pipe.repair else [
-                pipe.repair.summary_followup if task == "summary" else pipe.repair.followup]
             drafts = {d.item.index: d for d in gen.run(_items(sources), followups, progress=progress,
                                                        roles=ROLES[task])}
             tokens, calls = gen.stats["tokens"], gen.stats["generated"]
@@ -233,13 +234,13 @@ def run_system(system: str, model: str | None, summary_model: str | None, batch_
             for item in _items(sources):
                 d = gen.plan(item, ROLES[task])
                 todo = list(d.jobs)
-                while todo:  # the jobs, then any follow-up (merging a long article's part summaries)
+                while todo:  # the jobs, then their follow-ups (as Generator.run asks for them), one at a time
                     for j in todo:
                         j.result = naive_generate(gen.backends[j.task], j)
                         tokens += j.result.tokens
                         prompt_tokens += len(j.ids)
                         calls += 1
-                    todo = gen.merge_summaries(d, gen)
+                    todo = [j for hook in (gen.merge_summaries, *followups) for j in hook(d, gen)]
                     d.jobs.extend(todo)
                 drafts[item.index] = d
                 bar.update(1)
