@@ -91,9 +91,10 @@ def test_a_space_ends_a_number_with_nothing_after_it():
     assert text[f.start:f.end] == "35"
 
 
-@pytest.mark.parametrize("text", ["隐藏了数十亿美元的财富", "投资几十万元"])
+@pytest.mark.parametrize("text", ["隐藏了数十亿美元的财富", "投资几十万元", "数十名农业专家聚首"])
 def test_several_tens_of_is_no_figure(text):
-    # FLORES dev: 数十亿美元 (billions of dollars) was pre-rendered as "1 billion US dollars"
+    # FLORES dev: 数十亿美元 (billions of dollars) was pre-rendered as "1 billion US dollars"; a dev page's
+    # 数十名 (dozens) as 10
     assert [f for f in F.extract_zh(text) if not f.weak] == []
 
 

@@ -51,6 +51,10 @@ def test_a_transliterated_foreign_name_is_not_taken_for_a_chinese_one():
     assert find_people("皮特曼认为天气情况要到下周才能改善。") == []
     assert find_people("他说罗杰斯先生的节目很好。") == []
     assert [n for _, _, n in find_people("市民王丽娜说,史密斯说得对。")] == ["王丽娜"]
+    # WMT18 dev: jieba cuts 巴托梅乌 (Bartomeu) as 巴托 + 梅乌; the pinyin 'Ba Tuo' was pre-rendered into the text
+    assert find_people("与巴萨主席巴托梅乌在一份合同上签了字") == []
+    # ... and 新华社's stringers (报道员) are named as its reporters are
+    assert [n for _, _, n in find_people("新华社马德里1月8日电（报道员谢宇智）巴塞罗那新援")] == ["谢宇智"]
 
 
 def test_one_surname_table():

@@ -58,7 +58,7 @@ _ROLES = [
     ("编辑", "editor"), ("作者", "author"),
 ]
 # Words around a name in news text: 市民王锦悦说, 记者陈威武, 王锦悦表示.
-_CUE_BEFORE = ("市民", "村民", "居民", "记者", "通讯员", "志愿者", "党员", "老人", "学生", "同学", "老师", "教师",
+_CUE_BEFORE = ("市民", "村民", "居民", "记者", "通讯员", "报道员", "志愿者", "党员", "老人", "学生", "同学", "老师", "教师",
                "医生", "护士", "民警", "队员", "工人", "师傅", "负责人", "主任", "书记", "局长", "院长", "校长",
                "经理", "董事长", "总经理", "创始人", "代表", "委员", "专家", "教授", "市长", "县长", "镇长", "社长",
                "站长", "所长", "科长", "处长", "厅长", "部长", "主席", "厂长", "店主", "摊主", "游客", "选手",
@@ -166,18 +166,19 @@ def name_variants(en: str) -> list[str]:
 
 # Characters that transliterate foreign names (斯 s, 尔 r, 特 t ...) and almost never stand in a Chinese given name:
 # 史密斯, 皮特曼 and 罗杰斯 start with a surname and jieba tags them `nr`, but they are Smith, Pittman and Rogers, not
-# Shi Misi, Pi Teman and Luo Jiesi (seen on FLORES dev: a re-translation asked for the pinyin and wrote it).
-TRANSLITERATION = frozenset("斯尔姆顿逊茨瑟普特")
+# Shi Misi, Pi Teman and Luo Jiesi (seen on FLORES dev: a re-translation asked for the pinyin and wrote it). The
+# character after the word counts too: jieba cuts 巴托梅乌 (Bartomeu, WMT18 dev) as 巴托 + 梅乌.
+TRANSLITERATION = frozenset("斯尔姆顿逊茨瑟普特乌托奥库萨索塞")
 
 
 def _has_surname(word: str) -> bool:
     return word[:2] in COMPOUND_SURNAMES or word[:1] in SURNAMES
 
 
-def _transliterated(word: str) -> bool:
-    """A foreign name written in Chinese characters (罗杰斯 Rogers): its given name holds a transliteration
-    character."""
-    return any(c in TRANSLITERATION for c in split_name(word)[1])
+def _transliterated(word: str, after: str = "") -> bool:
+    """A foreign name written in Chinese characters (罗杰斯 Rogers): its given name, or the character after it,
+    holds a transliteration character."""
+    return any(c in TRANSLITERATION for c in split_name(word)[1] + after[:1])
 
 
 def find_people(text: str, known: tuple[str, ...] = ()) -> list[tuple[int, int, str]]:
@@ -196,7 +197,7 @@ def find_people(text: str, known: tuple[str, ...] = ()) -> list[tuple[int, int, 
         start, pos = pos, pos + len(w.word)
         if not w.flag.startswith("nr") or not 2 <= len(w.word) <= 4 or not _has_surname(w.word):
             continue
-        if _transliterated(w.word):  # a foreign name: no pinyin to expect
+        if _transliterated(w.word, text[pos:pos + 1]):  # a foreign name: no pinyin to expect
             continue
         if not re.fullmatch(f"[{UNIFIED}]+", w.word):
             continue
