@@ -16,7 +16,7 @@ import queue
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from service.chinese import CJK, as_prose, fill_in, split_clauses, split_sentences
@@ -355,8 +355,7 @@ class Generator:
 
     # --- jobs ----------------------------------------------------------------------------------------
     def job(self, item: Item, role: Role, seq: tuple, task: str, source: str, *, template: str | None = None,
-            max_new: int | None = None, passage: Passage = SUMMARY_PASSAGE, temperature: float = 0.0, seed: int = 0,
-            **values: str) -> Job:
+            max_new: int | None = None, passage: Passage = SUMMARY_PASSAGE, **values: str) -> Job:
         template = template or self.template_for(role)
         values.setdefault("text", source)
         values.setdefault("notes", "")  # the summary templates' OCR notes (a translation job's prompt values have some)
@@ -366,11 +365,15 @@ class Generator:
         if max_new is None:
             max_new = self.max_new_for(task, b.count_tokens(source), len(ids))
         max_new = max(16, min(max_new, b.context_tokens - len(ids)))
+        return Job(item.index, role, seq, task, source, tid, rendered, max_new, self._key(task, tid, max_new, rendered),
+                   ids=ids, prefix=b.prefix_tokens(template, ids), passage=passage)
+
+    def _key(self, task: str, tid: str, max_new: int, rendered, temperature: float = 0.0, seed: int = 0) -> str:
+        """A job's cache key: the model, template, rendered prompt and how it is decoded (a drawn job's
+        temperature, epsilon and seed: each candidate is cached on its own)."""
         decoding = {"decoding": "greedy"} if temperature <= 0 else {
             "decoding": "epsilon sampling", "temperature": temperature, "epsilon": EPSILON, "seed": seed}
-        key = make_key(b.cache_name, tid, {"max_new": max_new, **decoding}, rendered)
-        return Job(item.index, role, seq, task, source, tid, rendered, max_new, key, ids=ids,
-                   prefix=b.prefix_tokens(template, ids), passage=passage, temperature=temperature, seed=seed)
+        return make_key(self.backends[task].cache_name, tid, {"max_new": max_new, **decoding}, rendered)
 
     def plan(self, item: Item, roles: frozenset[Role] | set[Role] = ROLES) -> Draft:
         """An article's jobs; `roles` limits them (bench plans only the output it scores)."""
@@ -398,21 +401,17 @@ class Generator:
                 d.jobs.append(self.job(item, role, (0, k), "summarize", part, headline=item.headline,
                                        notes=ocr_notes(item, part), max_new=SUMMARY_MAX_NEW))
             if role == Role.SUMMARY and self.summary_candidates > 1:
-                d.jobs += self._candidates(item, d.jobs[-1])
+                d.jobs += self._candidates(d.jobs[-1])
         return d
 
-    def _candidates(self, item: Item, first: Job) -> list[Job]:
-        """The summary written again `summary_candidates - 1` times, drawn (seeds 1, 2, ...). Every candidate
-        shares the whole prompt (`prefix`): it is read once, and each candidate reads only its last token."""
+    def _candidates(self, first: Job) -> list[Job]:
+        """The summary written again `summary_candidates - 1` times, drawn (seeds 1, 2, ...): the first job's
+        prompt, rendered and tokenized once. Every candidate shares the whole prompt (`prefix`): it is read once,
+        and each candidate reads only its last token."""
         first.prefix = len(first.ids) - 1
-        out = []
-        for k in range(1, self.summary_candidates):
-            j = self.job(item, Role.SUMMARY_SAMPLE, (k,), "summarize", first.source, headline=item.headline,
-                         notes=ocr_notes(item, first.source), max_new=first.max_new,
-                         temperature=SAMPLE_TEMPERATURE, seed=k)
-            j.prefix = len(j.ids) - 1
-            out.append(j)
-        return out
+        return [replace(first, role=Role.SUMMARY_SAMPLE, seq=(k,), temperature=SAMPLE_TEMPERATURE, seed=k,
+                        key=self._key(first.task, first.template, first.max_new, first.input, SAMPLE_TEMPERATURE, k))
+                for k in range(1, self.summary_candidates)]
 
     def _prompt_values(self, item: Item, source: str) -> dict:
         return self.prompt_values(item, source) if self.prompt_values else {"notes": ""}
