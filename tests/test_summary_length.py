@@ -284,8 +284,10 @@ def test_a_short_summary_is_written_several_times_and_the_most_typical_one_kept(
     assert short.repair.summary_followup(d, short.generator) == []  # the kept one keeps the rules: no retry
     assert d.summary == typical and checks.check_summary(d) == []
     assert not [f for f in checks.check_generation(d) if f["kind"] == "truncated"]
-    samples[-2].result.finished = False
-    assert [f["kind"] for f in checks.check_generation(d)] == ["truncated"]  # the kept one's cut-off is
+    samples[-2].result.finished = False  # two candidates wrote the kept text: one finished, so it is whole
+    assert not [f for f in checks.check_generation(d) if f["kind"] == "truncated"]
+    samples[-3].result.finished = False
+    assert [f["kind"] for f in checks.check_generation(d)] == ["truncated"]  # both cut off: flagged, once
     # standard summaries, and short ones without the follow-up that chooses, are written once
     assert not pipe.generator.plan(pipe.preprocess(from_text(ARTICLE))[0]).of("summary_sample")
     unchosen = Pipeline(tiny_gguf, cache_path=None, log=lambda m: None, repair=False).with_summary_length("short")

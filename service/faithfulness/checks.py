@@ -69,8 +69,17 @@ def _in_use(d: Draft, j: Job) -> bool:
     if j.role == Role.REPAIR:
         return j.replaces in d.revised
     if j.role in (Role.SUMMARY, Role.SUMMARY_SAMPLE) and d.summary_chosen is not None:  # candidates: the one kept
-        return as_prose(j.result.text).strip() == d.summary_chosen
+        return j is _kept_candidate(d)
     return (j.role, j.seq) not in d.revised
+
+
+def _kept_candidate(d: Draft) -> Job | None:
+    """The one summary candidate that stands for the text chosen among them: of those that wrote it (drawn
+    candidates can repeat each other), the first that finished, else the first; so the kept summary is flagged
+    once, and as cut off only when no candidate wrote it to the end."""
+    same = [j for j in (*d.of(Role.SUMMARY), *d.of(Role.SUMMARY_SAMPLE))
+            if j.result is not None and as_prose(j.result.text).strip() == d.summary_chosen]
+    return next((j for j in same if j.result.finished), same[0] if same else None)
 
 
 def check_generation(d: Draft) -> list[dict]:
