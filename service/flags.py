@@ -46,7 +46,7 @@ KINDS: dict[str, Kind] = {k: Kind(*v) for k, v in {
     "truncated": ("translation", "warning", "the model stopped at the length limit"),
     "empty_output": ("translation", "warning", "the model returned nothing"),
     "untranslated": ("translation", "warning", "Chinese left in the English"),
-    "term_filled": ("translation", "warning", "a word left in Chinese was filled in from a look-up"),
+    "term_filled": ("translation", "warning", "a word left in Chinese was filled in from a look-up (an info where CC-CEDICT agrees)"),
     "number_mismatch": ("translation", "warning", "a number differs from the source"),
     "number_unsupported": ("translation", "warning", "a number the source does not have"),
     "name_missing": ("translation", "warning", "a name not rendered as it should be"),

@@ -358,18 +358,20 @@ def test_a_whole_translation_is_judged_as_one_passage_when_sentences_do_not_pair
 TREES = "行道树修剪\n\n本报讯 市综合行政执法局开展冬季行道树修剪,通过疏枝减重,预防雨雪天气下枝条折断的风险。\n"
 
 
-@pytest.mark.parametrize("answer, used", [
-    ("breakage", True),
-    ("折断 = breakage", True),  # the asked-for form: one `Chinese = English` line per word
-    ("\"breaking.\"", True),  # quotes and a full stop around the words are dropped
-    ("折断", False),  # still Chinese
-    ("It means that the branches may break off under the weight of snow and ice", False),  # an explanation
+@pytest.mark.parametrize("answer, used, agrees", [
+    ("breakage", True, True),
+    ("折断 = breakage", True, True),  # the asked-for form: one `Chinese = English` line per word
+    ("\"breaking.\"", True, True),  # quotes and a full stop around the words are dropped
+    ("折断 = lamp", True, False),  # used, but no sense of the dictionary's
+    ("折断", False, False),  # still Chinese
+    ("It means that the branches may break off under the weight of snow and ice", False, False),  # an explanation
 ])
-def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used):
+def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used, agrees):
     """Answers written by hand for jobs the real Generator and Repair plan (tiny model): both attempts leave
     折断 in Chinese, so one short request, sent beside the re-translations, asks for it with its sentence as
-    context; a plain English answer is put in its place and flagged `term_filled` (a warning: nothing verifies it);
-    an unusable one is not, and `untranslated` stays."""
+    context; a plain English answer is put in its place and flagged `term_filled` with CC-CEDICT's senses (折断: to
+    snap sth off; to break): an info where one of them agrees, else a warning; an unusable answer is not used, and
+    `untranslated` stays, with the dictionary's senses."""
     d = planned(tiny_pipe, TREES, "The bureau pruned street trees in winter to reduce the risk of branch折断 "
                                   "in rain and snow by thinning branches.")
     jobs = tiny_pipe.repair.followup(d, tiny_pipe.generator)
@@ -391,10 +393,16 @@ def test_a_word_left_in_chinese_is_asked_for_on_its_own(tiny_pipe, answer, used)
         assert f"branch {word} in rain" in rec["translation"] or f"may {word} in rain" in rec["translation"]
         assert "折断" not in rec["translation"] and "untranslated" not in kinds
         [flag] = [f for f in rec["flags"] if f["kind"] == "term_filled"]
-        assert flag["severity"] == "warning" and flag["expected"] == word  # a guess, not verified
+        assert flag["expected"] == word and "to break" in flag["dictionary"]
+        if agrees:
+            assert flag["severity"] == "info" and "CC-CEDICT agrees (折断: to break)" in flag["message"]
+        else:  # a guess the dictionary does not support
+            assert flag["severity"] == "warning" and "CC-CEDICT gives 折断: to snap sth off; to break" in flag["message"]
         assert TREES[flag["span"][0]:flag["span"][1]] == "折断"
     else:
         assert "折断" in rec["translation"] and "untranslated" in kinds and "term_filled" not in kinds
+        [flag] = [f for f in rec["flags"] if f["kind"] == "untranslated"]
+        assert "CC-CEDICT gives 折断: to snap sth off; to break." in flag["message"]
 
 
 def test_fill_in_keeps_words_apart_and_leaves_unknown_chinese():

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from service.chinese import CJK, CJK_RUN, as_prose, cjk_share, fill_in, split_sentences
+from service.faithfulness import dictionary
 from service.faithfulness import facts as F
 from service.faithfulness.glossary import Glossary, normalise_en
 from service.faithfulness.newsstyle import (Match, added_appraisals, added_statement, find_formulas, unsupported_agents,
@@ -98,8 +99,10 @@ def check_generation(d: Draft) -> list[dict]:
                                   span=job_span(d, j), expected=j.source, **place(j)))
             runs = CJK_RUN.findall(fill_in(j.result.text, d.filled))
             if runs:
+                meanings = " ".join(dictionary.describe(w) for w in dict.fromkeys(runs[:5]) if dictionary.senses(w))
                 flags.append(flag("untranslated", "the English translation still contains Chinese: "
-                                  + "、".join(runs[:5]), span=job_span(d, j), found=runs, **place(j)))
+                                  + "、".join(runs[:5]) + (f". {meanings}" if meanings else ""),
+                                  span=job_span(d, j), found=runs, **place(j)))
         if j.template == "none" and j.role == Role.MERGE:
             flags.append(flag("summary_unmerged", "the article is too long for the model to summarise in one "
                               "piece; the summary lists the summaries of its parts.", span=list(d.item.span),
@@ -115,9 +118,13 @@ def check_fills(d: Draft) -> list[dict]:
             if zh in d.filled:
                 start = job.source.find(zh)
                 span = job_span(d, job, start, start + len(zh)) if start >= 0 else job_span(d, job)
+                sense = dictionary.agreeing(d.filled[zh], zh)
+                verdict = (f"CC-CEDICT agrees ({zh}: {sense}). Check it fits the sentence." if sense else
+                           dictionary.describe(zh) + " Check the wording.")
                 flags.append(flag("term_filled", f"the translation left {zh} in Chinese; it reads '{d.filled[zh]}', "
-                                  "translated on its own in the context of its sentence. Check the wording.",
-                                  span=span, expected=d.filled[zh], found=zh, **place(job)))
+                                  f"translated on its own in the context of its sentence. {verdict}",
+                                  severity="info" if sense else None, span=span, expected=d.filled[zh], found=zh,
+                                  dictionary=list(dictionary.senses(zh)), **place(job)))
     return flags
 
 
