@@ -14,7 +14,6 @@ the raw sentence (the service pre-renders amounts and names first), so its figur
 import argparse
 import json
 import queue
-import string
 import time
 
 from service.chinese import as_prose
@@ -38,7 +37,7 @@ examples = load_set(a.set, limit=a.limit)
 template = "summarize_short" if a.set == "lcsts" else "translate"
 metric = Rouge("L", "char") if a.set == "lcsts" else ChrF()
 backend = load(default_profile(), log=lambda *x: None)
-fields = [f[1] for f in string.Formatter().parse(prompts.load(template).user) if f[1]]
+fields = prompts.load(template).fields
 reply: queue.Queue = queue.Queue()
 requests = []
 for i, e in enumerate(examples):

@@ -75,7 +75,7 @@ class Backend:
             return 0
         if template not in self._heads:
             t = prompts.load(template)
-            names = {k: "" for k in _fields(t.user)}
+            names = dict.fromkeys(t.fields, "")
             self._heads[template] = self.encode(t.messages(**names))
         return _common(self._heads[template], ids)
 
@@ -153,12 +153,6 @@ def _common(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
-
-
-def _fields(text: str) -> list[str]:
-    import string
-
-    return [f for _, f, _, _ in string.Formatter().parse(text) if f]
 
 
 # --- transformers ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ wording (and bumping its version) never reuses answers produced by the old wordi
 from __future__ import annotations
 
 import os
+import string
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -32,6 +33,11 @@ class Template:
     @property
     def id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def fields(self) -> list[str]:
+        """The names of the values the user message takes ({text}, {notes} ...), in order of first use."""
+        return list(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(self.user) if f))
 
     def messages(self, **values: str) -> list[dict]:
         return [{"role": "system", "content": self.system},
